@@ -1,0 +1,3 @@
+from newservice.cli import app
+
+app(prog_name="newservice")

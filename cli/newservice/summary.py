@@ -1,0 +1,72 @@
+"""What `newservice create` shows once it is done: the answers, then the next steps."""
+
+from __future__ import annotations
+
+import os
+import shlex
+from pathlib import Path
+
+from rich.console import Console
+from rich.text import Text
+
+from newservice.create import Created, GitOutcome
+
+_SHOWN = (
+    ("project_name", "name"),
+    ("package_name", "package"),
+    ("db", "database"),
+    ("worker", "worker"),
+    ("broker", "broker"),
+)
+
+
+def show_summary(console: Console, created: Created, cwd: Path) -> None:
+    where = _display_path(created.dest, cwd)
+    name = str(created.answers.get("project_name", created.dest.name))
+    if created.git is GitOutcome.PRETEND:
+        heading = Text.assemble(
+            ("Nothing was written (--pretend). ", "bold yellow"),
+            f"{name} would be created in {where}",
+        )
+    else:
+        heading = Text.assemble(("Created ", "bold green"), (name, "bold"), f" in {where}")
+    console.print(heading)
+
+    rows = [(label, str(created.answers[key])) for key, label in _SHOWN if key in created.answers]
+    rows.append(("git", created.git.value))
+    width = max(len(label) for label, _ in rows)
+    for label, value in rows:
+        console.print(Text.assemble(("  " + label.ljust(width + 2), "dim"), value), soft_wrap=True)
+    if created.git is GitOutcome.PRETEND:
+        return
+
+    console.print()
+    console.print(Text("Next steps", style="bold"))
+    for number, step in enumerate(next_steps(created, cwd), start=1):
+        console.print(Text.assemble(f"  {number}. ", (step, "cyan")), soft_wrap=True)
+
+
+def next_steps(created: Created, cwd: Path) -> list[str]:
+    package = created.answers.get("package_name", "<package>")
+    steps = []
+    if created.dest != cwd:
+        steps.append(f"cd {shlex.quote(_display_path(created.dest, cwd))}")
+    steps += [
+        "python -m venv .venv && . .venv/bin/activate",
+        'pip install -e ".[dev]"',
+        "cp .env.example .env",
+    ]
+    if created.answers.get("db") != "sqlite":
+        steps.append("docker compose up -d db")
+    steps += [
+        "alembic upgrade head",
+        f"uvicorn --factory {package}.main:create_app --reload",
+        "pytest",
+    ]
+    return steps
+
+
+def _display_path(path: Path, cwd: Path) -> str:
+    if path.is_relative_to(cwd):
+        return os.path.relpath(path, cwd)
+    return str(path)

@@ -1,0 +1,129 @@
+"""Generate a project with the real CLI and run its own checks in a shared venv.
+
+The generated projects' dependencies are installed once into one cached virtual
+environment (uv makes a repeat install a no-op), and each project is checked
+from its own folder with that environment's tools: the project is not installed
+there, its own configuration (pytest `pythonpath`, mypy `mypy_path`, Alembic
+`prepend_sys_path`) makes it importable, exactly as a developer's checkout is.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from tests.servers import DATABASE_SERVERS, MARIADB, POSTGRESQL, RABBITMQ, REDIS, Server
+
+CACHE = Path(os.environ.get("NEWSERVICE_TEST_CACHE", Path.home() / ".cache" / "newservice-tests"))
+PYTHON_TAG = f"py{sys.version_info.major}{sys.version_info.minor}"
+
+
+@dataclass(frozen=True)
+class Combination:
+    db: str
+    worker: str
+    broker: str | None = None
+
+    @property
+    def id(self) -> str:
+        return "-".join(part for part in (self.db, self.worker, self.broker) if part)
+
+    @property
+    def package(self) -> str:
+        # Unique per combination: each one gets its own databases, Redis
+        # database and queue names, so combinations can run side by side.
+        return "e2e_" + self.id.replace("-", "_")
+
+    def flags(self) -> list[str]:
+        flags = ["--db", self.db, "--worker", self.worker]
+        if self.broker:
+            flags += ["--broker", self.broker]
+        return flags
+
+    def servers(self) -> list[Server]:
+        servers = [s for s in (DATABASE_SERVERS[self.db],) if s is not None]
+        if self.worker in {"rq", "arq"} or self.broker == "redis":
+            servers.append(REDIS)
+        if self.broker == "rabbitmq":
+            servers.append(RABBITMQ)
+        return servers
+
+
+DATABASES = ("postgresql", "mysql", "sqlite")
+WORKERS = (("none", None), ("celery", "redis"), ("celery", "rabbitmq"), ("rq", None), ("arq", None))
+MATRIX = [Combination(db, worker, broker) for db in DATABASES for worker, broker in WORKERS]
+
+
+def service_environment(combo: Combination, index: int) -> dict[str, str]:
+    """The settings a developer would put in .env, pointed at this machine's servers."""
+    package = combo.package
+    urls = {
+        "postgresql": (
+            f"postgresql+asyncpg://postgres:postgres@{POSTGRESQL.host}:{POSTGRESQL.port}/{package}"
+        ),
+        "mysql": f"mysql+asyncmy://root@{MARIADB.host}:{MARIADB.port}/{package}",
+        "sqlite": f"sqlite+aiosqlite:///./{package}.db",
+    }
+    redis_url = f"redis://{REDIS.host}:{REDIS.port}/{index % 16}"
+    broker_url = (
+        f"amqp://guest:guest@{RABBITMQ.host}:{RABBITMQ.port}//"
+        if combo.broker == "rabbitmq"
+        else redis_url
+    )
+    return {"DATABASE_URL": urls[combo.db], "REDIS_URL": redis_url, "BROKER_URL": broker_url}
+
+
+@contextmanager
+def _locked(path: Path) -> Iterator[None]:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+def shared_venv(project: Path) -> Path:
+    """The cached venv, with this project's dependencies (and dev extra) installed."""
+    venv = CACHE / f"venv-{PYTHON_TAG}"
+    uv = shutil.which("uv", path=str(Path(sys.executable).parent)) or shutil.which("uv")
+    if uv is None:
+        raise RuntimeError("uv is required by the end-to-end tests: pip install -e '.[test]'")
+    # Parallel test workers share the venv: one installs at a time.
+    with _locked(CACHE / f"venv-{PYTHON_TAG}.lock"):
+        if not (venv / "bin" / "python").exists():
+            run([uv, "venv", "--quiet", "--python", sys.executable, str(venv)], cwd=CACHE)
+        run(
+            [uv, "pip", "install", "--quiet", "--python", str(venv / "bin" / "python"),
+             "-r", "pyproject.toml", "--extra", "dev"],
+            cwd=project,
+        )  # fmt: skip
+    return venv
+
+
+def run(
+    command: list[str], *, cwd: Path, env: dict[str, str] | None = None, timeout: float = 900
+) -> subprocess.CompletedProcess[str]:
+    """Run a command; on failure, fail with its output so the cause is in the report."""
+    result = subprocess.run(
+        command, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout, check=False
+    )
+    if result.returncode != 0:
+        raise AssertionError(
+            f"`{' '.join(command)}` exited {result.returncode} in {cwd}\n"
+            f"--- stdout ---\n{result.stdout[-6000:]}\n--- stderr ---\n{result.stderr[-6000:]}"
+        )
+    return result
+
+
+def newservice(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    """The installed console script, run as a user runs it (no terminal)."""
+    return run([sys.executable, "-m", "newservice", *args], cwd=cwd, timeout=120)

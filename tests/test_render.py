@@ -1,0 +1,123 @@
+"""Rendering the template for each answer set: the files are there, nothing is left unrendered.
+
+pytest-copie renders the repository's template (copier.yml at the repository
+root) exactly as `copier copy` would, without the CLI in between.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import yaml
+from pytest_copie.plugin import Copie
+
+REPO = Path(__file__).resolve().parents[1]
+PACKAGE = "render_check"
+
+
+@dataclass(frozen=True)
+class Case:
+    db: str
+    worker: str
+    broker: str | None = None
+
+    @property
+    def id(self) -> str:
+        return "-".join(part for part in (self.db, self.worker, self.broker) if part)
+
+    def answers(self) -> dict[str, str]:
+        answers = {"project_name": "Render Check", "db": self.db, "worker": self.worker}
+        if self.broker:
+            answers["broker"] = self.broker
+        return answers
+
+
+CASES = [
+    Case("postgresql", "celery", "redis"),
+    Case("mysql", "celery", "redis"),
+    Case("sqlite", "celery", "redis"),
+    Case("postgresql", "celery", "rabbitmq"),
+    Case("postgresql", "rq"),
+    Case("postgresql", "arq"),
+    Case("sqlite", "none"),
+]
+
+# What every generated service has (DESIGN.md), whatever the answers.
+EVERYWHERE = [
+    f"src/{PACKAGE}/main.py",
+    f"src/{PACKAGE}/core/config.py",
+    f"src/{PACKAGE}/db/engine.py",
+    f"src/{PACKAGE}/db/session.py",
+    f"src/{PACKAGE}/db/base.py",
+    *(f"src/{PACKAGE}/{domain}/{module}.py"
+      for domain in ("users", "projects")
+      for module in ("models", "schemas", "service", "router")),
+    f"src/{PACKAGE}/health.py",
+    "migrations/env.py",
+    "alembic.ini",
+    "compose.yaml",
+    "Dockerfile",
+    ".env.example",
+    ".gitignore",
+    "README.md",
+    "pyproject.toml",
+    ".copier-answers.yml",
+]  # fmt: skip
+
+# The import package each choice brings in as a dependency of the service.
+DRIVERS = {"postgresql": "asyncpg", "mysql": "asyncmy", "sqlite": "aiosqlite"}
+QUEUES = {"celery": "celery", "rq": "rq", "arq": "arq", "none": None}
+
+TEXT_SUFFIXES = {
+    "", ".py", ".toml", ".ini", ".cfg", ".md", ".txt", ".yaml", ".yml", ".json",
+    ".example", ".mako", ".sh", ".env", ".gitignore", ".dockerignore",
+}  # fmt: skip
+
+
+def dependency_names(pyproject: Path) -> set[str]:
+    project = tomllib.loads(pyproject.read_text(encoding="utf-8"))["project"]
+    names = set()
+    for requirement in project.get("dependencies", []):
+        match = re.match(r"[A-Za-z0-9_.-]+", requirement)
+        if match:
+            names.add(match.group(0).lower().replace("_", "-"))
+    return names
+
+
+@pytest.mark.parametrize("case", CASES, ids=[case.id for case in CASES])
+def test_template_renders(copie: Copie, case: Case) -> None:
+    result = copie.copy(extra_answers=case.answers(), template_dir=REPO)
+    assert result.exception is None, result.exception
+    assert result.project_dir is not None
+    project = result.project_dir
+
+    missing = [path for path in EVERYWHERE if not (project / path).is_file()]
+    assert missing == []
+
+    recorded = yaml.safe_load((project / ".copier-answers.yml").read_text(encoding="utf-8"))
+    assert {key: recorded.get(key) for key in case.answers()} == case.answers()
+
+    files = [path for path in project.rglob("*") if ".git" not in path.parts]
+    assert [p for p in files if p.name.endswith(".jinja") or "{{" in str(p)] == []
+    assert [p for p in files if p.is_dir() and not any(p.iterdir())] == []
+    unrendered = [
+        str(path.relative_to(project))
+        for path in files
+        if path.is_file()
+        and (path.suffix in TEXT_SUFFIXES or path.name.startswith("."))
+        and re.search(r"\{\{|\{%", path.read_text(encoding="utf-8", errors="replace"))
+    ]
+    assert unrendered == []
+
+    dependencies = dependency_names(project / "pyproject.toml")
+    for db, driver in DRIVERS.items():
+        assert (driver in dependencies) == (db == case.db), (driver, sorted(dependencies))
+    for worker, queue in QUEUES.items():
+        if queue is not None:
+            assert (queue in dependencies) == (worker == case.worker), (queue, sorted(dependencies))
+    if case.worker != "none":
+        assert (project / "src" / PACKAGE / "worker").is_dir()
