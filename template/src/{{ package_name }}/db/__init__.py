@@ -1,0 +1,1 @@
+"""Database infrastructure: engine, sessions, declarative base."""

@@ -1,0 +1,1 @@
+"""The projects domain: projects belong to a user."""
