@@ -1,19 +1,21 @@
-"""Generate a project with the real CLI and run its own checks in a shared venv.
+"""Generate a project with the real CLI and run its own checks in a cached venv.
 
-The generated projects' dependencies are installed once into one cached virtual
-environment (uv makes a repeat install a no-op), and each project is checked
-from its own folder with that environment's tools: the project is not installed
-there, its own configuration (pytest `pythonpath`, mypy `mypy_path`, Alembic
+The generated projects' dependencies are installed once per distinct set into a
+cached virtual environment, and each project is checked from its own folder
+with that environment's tools: the project is not installed there, its own
+configuration (pytest `pythonpath`, mypy `mypy_path`, Alembic
 `prepend_sys_path`) makes it importable, exactly as a developer's checkout is.
 """
 
 from __future__ import annotations
 
 import fcntl
+import hashlib
 import os
 import shutil
 import subprocess
 import sys
+import tomllib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -92,20 +94,30 @@ def _locked(path: Path) -> Iterator[None]:
 
 
 def shared_venv(project: Path) -> Path:
-    """The cached venv, with this project's dependencies (and dev extra) installed."""
-    venv = CACHE / f"venv-{PYTHON_TAG}"
+    """A cached venv holding this project's dependencies (with the dev extra).
+
+    Combinations whose dependencies are the same share one venv; different sets
+    get different venvs, because some cannot live together (arq needs redis<6
+    while Celery's Redis transport wants a newer one).
+    """
+    pyproject = tomllib.loads((project / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    requirements = sorted([*pyproject["dependencies"], *pyproject["optional-dependencies"]["dev"]])
+    key = hashlib.sha256("\n".join(requirements).encode()).hexdigest()[:12]
+    venv = CACHE / f"venv-{PYTHON_TAG}-{key}"
     uv = shutil.which("uv", path=str(Path(sys.executable).parent)) or shutil.which("uv")
     if uv is None:
         raise RuntimeError("uv is required by the end-to-end tests: pip install -e '.[test]'")
-    # Parallel test workers share the venv: one installs at a time.
-    with _locked(CACHE / f"venv-{PYTHON_TAG}.lock"):
-        if not (venv / "bin" / "python").exists():
+    # Parallel test workers may want the same venv: one builds it, the other waits.
+    with _locked(venv.with_suffix(".lock")):
+        if not (venv / "done").exists():
+            shutil.rmtree(venv, ignore_errors=True)
             run([uv, "venv", "--quiet", "--python", sys.executable, str(venv)], cwd=CACHE)
-        run(
-            [uv, "pip", "install", "--quiet", "--python", str(venv / "bin" / "python"),
-             "-r", "pyproject.toml", "--extra", "dev"],
-            cwd=project,
-        )  # fmt: skip
+            run(
+                [uv, "pip", "install", "--quiet", "--python", str(venv / "bin" / "python"),
+                 *requirements],
+                cwd=project,
+            )  # fmt: skip
+            (venv / "done").touch()
     return venv
 
 

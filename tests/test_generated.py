@@ -33,7 +33,7 @@ def test_generated_project_passes_its_own_checks(
         **service_environment(combo, index),
         "PATH": f"{venv / 'bin'}{os.pathsep}{os.environ['PATH']}",
         "VIRTUAL_ENV": str(venv),
-        # Third-party analysis is shared between the projects a test worker
+        # Third-party analysis is reused between the projects a test worker
         # checks; each worker keeps its own cache so they never write the same one.
         "MYPY_CACHE_DIR": str(venv.parent / f"mypy-cache-{worker_id}"),
     }
