@@ -106,9 +106,17 @@ _QuestionsLoader.add_multi_constructor("!", lambda _loader, _suffix, _node: None
 def read_questions(copier_yml: Path) -> Questions:
     try:
         text = copier_yml.read_text(encoding="utf-8")
-        documents = list(yaml.load_all(text, _QuestionsLoader))
-    except (OSError, UnicodeDecodeError, yaml.YAMLError) as error:
+    except (OSError, UnicodeDecodeError) as error:
         raise NewserviceError(f"cannot read the template's questions in {copier_yml}") from error
+    return parse_questions(text, str(copier_yml))
+
+
+def parse_questions(text: str, where: str) -> Questions:
+    """The questions of a copier.yml given as text; `where` names it in errors."""
+    try:
+        documents = list(yaml.load_all(text, _QuestionsLoader))
+    except yaml.YAMLError as error:
+        raise NewserviceError(f"cannot read the template's questions in {where}") from error
     config: dict[str, Any] = {}
     for document in documents:
         if isinstance(document, dict):

@@ -6,8 +6,10 @@ Copier is imported only inside the commands that render, so `--help` stays insta
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
+from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import Annotated, NoReturn, TypeVar
 
 import typer
 from rich.console import Console
@@ -16,8 +18,18 @@ from rich.text import Text
 from newservice import version
 from newservice.create import CreateOptions
 from newservice.create import create as create_project
-from newservice.errors import FAILURE_EXIT, INTERRUPTED_EXIT, NewserviceError
+from newservice.errors import (
+    CONFLICTS_EXIT,
+    FAILURE_EXIT,
+    INTERRUPTED_EXIT,
+    UPDATE_AVAILABLE_EXIT,
+    NewserviceError,
+)
 from newservice.summary import show_summary
+from newservice.update import UpdateOptions, check, update
+from newservice.update_summary import show_check, show_update
+
+T = TypeVar("T")
 
 app = typer.Typer(
     name="newservice",
@@ -128,6 +140,29 @@ def create(
             " are kept.",
         ),
     ] = False,
+    template: Annotated[
+        str | None,
+        typer.Option(
+            "--template",
+            metavar="SRC",
+            help="Render another Copier template: a folder, git repository, bundle or URL"
+            " (default: newservice's own). A git one renders its latest release tag.",
+        ),
+    ] = None,
+    vcs_ref: Annotated[
+        str | None,
+        typer.Option(
+            "--vcs-ref", metavar="REF", help="Render this tag, branch or commit of the template."
+        ),
+    ] = None,
+    trust: Annotated[
+        bool,
+        typer.Option(
+            "--trust",
+            help="Allow a --template to run code on this machine (Copier tasks, extensions)."
+            " newservice's own template never needs it.",
+        ),
+    ] = False,
     debug: Annotated[
         bool, typer.Option("--debug", help="Show the full traceback of an error.")
     ] = False,
@@ -156,9 +191,120 @@ def create(
         git=not no_git,
         quiet=quiet,
         force=force,
+        template=template,
+        vcs_ref=vcs_ref,
+        trust=trust,
     )
+    created = _attempt(
+        lambda: create_project(options, warn=lambda message: _warn(err, message)), err, debug
+    )
+    if not quiet:
+        show_summary(out, created, Path.cwd())
+
+
+class Conflict(StrEnum):
+    inline = "inline"
+    rej = "rej"
+
+
+PathArgument = Annotated[
+    Path,
+    typer.Argument(
+        metavar="[PATH]",
+        help="The generated project (default: the current folder).",
+        show_default=False,
+    ),
+]
+DebugOption = Annotated[bool, typer.Option("--debug", help="Show the full traceback of an error.")]
+
+
+@app.command("update")
+def update_command(
+    path: PathArgument = Path(),
+    *,
+    pretend: Annotated[
+        bool,
+        typer.Option("--pretend", help="Show what the update would change; write nothing."),
+    ] = False,
+    conflict: Annotated[
+        Conflict,
+        typer.Option(
+            "--conflict",
+            help="How to leave a conflict: inline markers in the file, or the part of your"
+            " change that could not be applied in FILE.rej.",
+        ),
+    ] = Conflict.inline,
+    data: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--data",
+            metavar="KEY=VALUE",
+            help="Change an answer, e.g. --data worker=arq; repeatable.",
+        ),
+    ] = None,
+    vcs_ref: Annotated[
+        str | None,
+        typer.Option(
+            "--vcs-ref",
+            metavar="REF",
+            help="Update to this tag, branch or commit of the template instead of the"
+            " installed newservice's (or, for another template, its latest release).",
+        ),
+    ] = None,
+    trust: Annotated[
+        bool,
+        typer.Option(
+            "--trust",
+            help="Allow the project's template to run code on this machine (Copier tasks,"
+            " extensions, migrations). newservice's own template never needs it.",
+        ),
+    ] = False,
+    debug: DebugOption = False,
+) -> None:
+    """Update a generated project to the installed newservice's template.
+
+    Your edits are kept: Copier merges the template's changes into your files.
+    The work tree must be committed first. Exit codes: 0 updated (or nothing
+    to do), 3 updated with conflicts to resolve, 1 refused or failed, 2 bad
+    usage.
+    """
+    out = Console()
+    err = Console(stderr=True)
+    options = UpdateOptions(
+        path=path,
+        data_items=tuple(data or ()),
+        vcs_ref=vcs_ref,
+        conflict="rej" if conflict is Conflict.rej else "inline",
+        pretend=pretend,
+        trust=trust,
+    )
+    updated = _attempt(
+        lambda: update(options, warn=lambda message: _warn(err, message)), err, debug
+    )
+    show_update(out, updated, Path.cwd())
+    if updated.conflicts:
+        raise typer.Exit(CONFLICTS_EXIT)
+
+
+@app.command("check-update")
+def check_update_command(path: PathArgument = Path(), *, debug: DebugOption = False) -> None:
+    """Say whether the installed newservice has a newer template than the project's.
+
+    Exit codes, for CI: 0 up to date, 10 an update is available, 1 the project
+    is newer than this newservice or cannot be checked, 2 bad usage.
+    """
+    out = Console()
+    err = Console(stderr=True)
+    checked = _attempt(lambda: check(path), err, debug)
+    show_check(out, checked, Path.cwd())
+    if checked.available:
+        raise typer.Exit(UPDATE_AVAILABLE_EXIT)
+
+
+def _attempt(action: Callable[[], T], err: Console, debug: bool) -> T:
+    """Run a command's work; any failure becomes one line on stderr and its exit code."""
     try:
-        created = create_project(options, warn=lambda message: _warn(err, message))
+        return action()
     except KeyboardInterrupt:
         _fail(err, "interrupted", INTERRUPTED_EXIT)
     except NewserviceError as error:
@@ -170,8 +316,6 @@ def create(
         if debug:
             raise
         _fail(err, f"unexpected {type(error).__name__}: {error} (--debug shows details)")
-    if not quiet:
-        show_summary(out, created, Path.cwd())
 
 
 def _warn(err: Console, message: str) -> None:

@@ -3,11 +3,16 @@
 The project is rendered into a hidden staging folder beside DEST (same parent,
 so moving it into place is a rename) and is moved only once rendering and git
 have succeeded. Any failure, Ctrl-C included, removes the staging folder.
+
+`.copier-answers.yml` names the template (`_src_path`) and the commit rendered
+(`_commit`), which `newservice update` starts from. A commit Copier made up for
+uncommitted template edits is never left there (see `_forget_draft_commit`).
 """
 
 from __future__ import annotations
 
 import os
+import secrets
 import shutil
 import tempfile
 import warnings
@@ -19,8 +24,8 @@ from pathlib import Path
 from typing import Any
 
 from newservice import gitops, version
-from newservice.answers import Answers, Questions, collect, read_questions
-from newservice.errors import NewserviceError, UsageError, from_copier
+from newservice.answers import Answers, Questions, collect
+from newservice.errors import NewserviceError, UsageError, from_copier, untrusted
 from newservice.template_source import TemplateSource, locate_template
 
 Warn = Callable[[str], None]
@@ -40,6 +45,11 @@ class CreateOptions:
     git: bool = True
     quiet: bool = False
     force: bool = False
+    template: str | None = None
+    """--template: another template source than newservice's own."""
+    vcs_ref: str | None = None
+    trust: bool = False
+    """--trust: let the template run code (Copier tasks, extensions, migrations)."""
 
 
 class GitOutcome(Enum):
@@ -56,11 +66,21 @@ class Created:
     answers: Mapping[str, Any]
     """The project's answers, derived ones included, in copier.yml's order."""
     git: GitOutcome
+    template: str = ""
+    """Where updates will come from: the recorded commit and source, or why there are none."""
+
+
+@dataclass(frozen=True)
+class _Rendered:
+    values: dict[str, Any]
+    drafted: bool
+    """Copier rendered uncommitted template edits through a throwaway commit."""
 
 
 def create(options: CreateOptions, warn: Warn) -> Created:
-    source = locate_template()
-    questions = read_questions(source.questions)
+    source = locate_template(template=options.template, vcs_ref=options.vcs_ref)
+    questions = source.questions
+    trust = options.trust
     answers = collect(
         flags=options.flags,
         data_items=options.data_items,
@@ -91,11 +111,14 @@ def create(options: CreateOptions, warn: Warn) -> Created:
         # Refuse a bad flag (or a DEST that makes a bad default name) before the
         # user has answered any question.
         with tempfile.TemporaryDirectory(prefix="newservice-check-") as scratch:
-            _render(source, Path(scratch) / dest.name, answers, questions, warn, check_only=True)
+            _render(
+                source, Path(scratch) / dest.name, answers, questions, warn,
+                check_only=True, trust=trust,
+            )  # fmt: skip
 
     if options.pretend:
         with tempfile.TemporaryDirectory(prefix="newservice-pretend-") as scratch:
-            values = _render(
+            rendered = _render(
                 source,
                 Path(scratch) / dest.name,
                 answers,
@@ -104,15 +127,67 @@ def create(options: CreateOptions, warn: Warn) -> Created:
                 ask=ask,
                 pretend=True,
                 quiet=options.quiet,
+                trust=trust,
             )
-        return Created(dest, values, GitOutcome.PRETEND)
+        return Created(dest, rendered.values, GitOutcome.PRETEND)
 
     with _staging_beside(dest) as staging:
         built = staging / dest.name
-        values = _render(source, built, answers, questions, warn, ask=ask, quiet=options.quiet)
-        outcome = _initialise_git(built, dest, values, options, warn)
+        rendered = _render(
+            source, built, answers, questions, warn, ask=ask, quiet=options.quiet, trust=trust
+        )
+        if rendered.drafted:
+            _forget_draft_commit(built)
+        updates, why_not = _updates_from(source, built, drafted=rendered.drafted)
+        if why_not is not None and not options.quiet:
+            warn(f"this project cannot be updated: {why_not}")
+        outcome = _initialise_git(built, dest, rendered.values, options, warn)
         _move_into_place(built, dest)
-    return Created(dest, values, outcome)
+    return Created(dest, rendered.values, outcome, updates)
+
+
+def _updates_from(
+    source: TemplateSource, project: Path, *, drafted: bool
+) -> tuple[str, str | None]:
+    """The summary's line on updates, and why the project cannot be updated, if it cannot."""
+    if drafted:
+        return "none: no template commit recorded", (
+            f"the template in {source.url} has uncommitted changes, so no template commit is"
+            " recorded; commit them and create the project again to make it updatable"
+        )
+    if source.ref is None:
+        return "none: no template commit recorded", (
+            f"{source.url} is not a git repository, so no template commit is recorded"
+        )
+    commit = _recorded_commit(project)
+    return (f"from {source.url}, now at {commit}" if commit else f"from {source.url}"), None
+
+
+def _recorded_commit(project: Path) -> str | None:
+    try:
+        lines = (project / ".copier-answers.yml").read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError):
+        return None
+    for line in lines:
+        if line.startswith("_commit:"):
+            return line.partition(":")[2].strip() or None
+    return None
+
+
+def _forget_draft_commit(project: Path) -> None:
+    """Drop `_commit` from the answers: it names a commit made up for uncommitted edits.
+
+    An update from a commit that exists nowhere would fail, or worse, diff
+    against the wrong files; without `_commit` Copier and newservice refuse
+    to update the project and say why.
+    """
+    answers_file = project / ".copier-answers.yml"
+    try:
+        lines = answers_file.read_text(encoding="utf-8").splitlines(keepends=True)
+    except OSError as error:
+        raise NewserviceError(f"cannot read {answers_file}: {error.strerror}") from error
+    kept = [line for line in lines if not line.startswith("_commit:")]
+    answers_file.write_text("".join(kept), encoding="utf-8")
 
 
 def _destination_from_name(
@@ -127,7 +202,7 @@ def _destination_from_name(
     with tempfile.TemporaryDirectory(prefix="newservice-check-") as scratch:
         values = _render(
             source, Path(scratch) / "project", answers, questions, warn, check_only=True
-        )
+        ).values
     slug = values.get("project_slug")
     if not isinstance(slug, str) or not slug:
         raise NewserviceError("the template derives no folder name from --name; give DEST")
@@ -169,16 +244,30 @@ def _render(
     ask: bool = False,
     pretend: bool = False,
     quiet: bool = False,
-) -> dict[str, Any]:
+    trust: bool = False,
+) -> _Rendered:
     """Run Copier; return the answers it settled on. `check_only` validates and renders nothing."""
     from copier import run_copy  # noqa: PLC0415 - keeps `--help` from importing Copier
-    from copier.errors import CopierError, DirtyLocalWarning  # noqa: PLC0415
+    from copier.errors import (  # noqa: PLC0415
+        CopierError,
+        DirtyLocalWarning,
+        UnsafeTemplateError,
+    )
     from jinja2 import TemplateError  # noqa: PLC0415
 
+    drafted = False
+
+    def show(message: Warning | str, category: type[Warning], *_args: Any, **_kwargs: Any) -> None:
+        nonlocal drafted
+        if issubclass(category, DirtyLocalWarning):
+            # Copier committed the checkout's uncommitted edits in its clone.
+            drafted = True
+        else:
+            warn(str(message))
+
     with warnings.catch_warnings():
-        # A development checkout's template is always being edited: not worth a warning.
-        warnings.simplefilter("ignore", DirtyLocalWarning)
-        warnings.showwarning = lambda message, *_args, **_kwargs: warn(str(message))
+        warnings.simplefilter("always", DirtyLocalWarning)
+        warnings.showwarning = show
         try:
             worker = run_copy(
                 source.url,
@@ -190,13 +279,15 @@ def _render(
                 quiet=quiet or check_only,
                 # Validating the answers needs no file rendered.
                 exclude=("*",) if check_only else (),
-                unsafe=False,
+                unsafe=trust,
                 # The staging folder is ours to remove.
                 cleanup_on_error=False,
             )
         except KeyboardInterrupt:
             # Copier's interrupt at a prompt is also a CopierError: keep it an interrupt.
             raise
+        except UnsafeTemplateError as error:
+            raise untrusted(error, source.url) from error
         except (ValueError, CopierError) as error:
             usage = from_copier(error, answers.origins)
             if usage is not None:
@@ -210,9 +301,10 @@ def _render(
     combined = worker.answers.combined
     # A question skipped by its `when` (the broker without Celery) has no answer.
     skipped = set(worker.answers.hidden) - questions.derived
-    return {
+    values = {
         name: combined[name] for name in questions.names if name in combined and name not in skipped
     }
+    return _Rendered(values, drafted)
 
 
 @contextmanager
@@ -221,12 +313,22 @@ def _staging_beside(dest: Path) -> Iterator[Path]:
     staging: Path | None = None
     finished = False
     try:
-        try:
-            staging = Path(
-                tempfile.mkdtemp(prefix=f".{dest.name}-", suffix=".partial", dir=dest.parent)
-            )
-        except OSError as error:
-            raise NewserviceError(f"cannot write in {dest.parent}: {error.strerror}") from error
+        for _attempt in range(10):
+            # Named before it exists, so that a Ctrl-C at any point between its
+            # creation and the `yield` still finds it in `finally` below.
+            staging = dest.parent / f".{dest.name}-{secrets.token_hex(4)}.partial"
+            try:
+                staging.mkdir(mode=0o700)
+                break
+            except FileExistsError:
+                staging = None  # another's: never remove it
+                continue
+            except OSError as error:
+                staging = None
+                raise NewserviceError(f"cannot write in {dest.parent}: {error.strerror}") from error
+        else:
+            staging = None
+            raise NewserviceError(f"cannot write in {dest.parent}: no free staging name")
         yield staging
         finished = True
     finally:

@@ -14,6 +14,10 @@ from collections.abc import Mapping
 USAGE_EXIT = 2
 FAILURE_EXIT = 1
 INTERRUPTED_EXIT = 130
+CONFLICTS_EXIT = 3
+"""`newservice update` finished, but some files hold conflicts to resolve by hand."""
+UPDATE_AVAILABLE_EXIT = 10
+"""`newservice check-update`: the project is behind the installed template."""
 
 
 class NewserviceError(Exception):
@@ -67,6 +71,19 @@ def from_copier(error: Exception, origins: Mapping[str, str]) -> UsageError | No
     else:
         return None
     return UsageError(f"{origins.get(key, repr(key))}: {detail}")
+
+
+_UNSAFE = re.compile(r"potentially unsafe features?: (?P<features>[^.\n]+)")
+
+
+def untrusted(error: Exception, source: str) -> UsageError:
+    """The usage error for Copier's refusal of a template feature that runs code."""
+    match = _UNSAFE.search(str(error))
+    features = match["features"] if match else "tasks or extensions"
+    return UsageError(
+        f"the template {source} uses Copier features that run code on this machine"
+        f" ({features}); pass --trust only if you trust it"
+    )
 
 
 def _readable_choices(detail: str) -> str:

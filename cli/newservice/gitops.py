@@ -1,10 +1,11 @@
-"""git for a new project: a repository holding the generated files as its first commit."""
+"""git as newservice uses it: a new project's first commit, and the checks an update needs."""
 
 from __future__ import annotations
 
 import os
 import shutil
 import subprocess
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from newservice.errors import NewserviceError
@@ -79,3 +80,88 @@ def _run(git: str, project: Path, env: dict[str, str], *args: str) -> None:
         lines = (result.stderr or result.stdout).strip().splitlines()
         reason = lines[-1] if lines else f"exit status {result.returncode}"
         raise GitError(f"git {args[0]} failed: {reason} (use --no-git to skip git)")
+
+
+def require_git(purpose: str) -> str:
+    git = git_executable()
+    if git is None:
+        raise GitError(f"git is not installed; {purpose} needs it")
+    return git
+
+
+def run(
+    args: Sequence[str],
+    *,
+    cwd: Path | None = None,
+    git_dir: Path | None = None,
+    env: Mapping[str, str] | None = None,
+) -> subprocess.CompletedProcess[str]:
+    """Run git and return what happened; a non-zero exit is the caller's to judge."""
+    git = require_git("newservice")
+    prefix = [f"--git-dir={git_dir}"] if git_dir is not None else []
+    return subprocess.run(
+        [git, *prefix, *args],
+        cwd=cwd,
+        env={**_environment(), **(env or {})},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+def output(
+    args: Sequence[str],
+    *,
+    what: str,
+    cwd: Path | None = None,
+    git_dir: Path | None = None,
+    env: Mapping[str, str] | None = None,
+) -> str:
+    """git's standard output, stripped; a failure is a one-line error starting with `what`."""
+    result = run(args, cwd=cwd, git_dir=git_dir, env=env)
+    if result.returncode != 0:
+        raise GitError(f"{what}: {last_line(result)}")
+    return result.stdout.strip()
+
+
+def last_line(result: subprocess.CompletedProcess[str]) -> str:
+    lines = (result.stderr or result.stdout).strip().splitlines()
+    return lines[-1] if lines else f"git exited with status {result.returncode}"
+
+
+def toplevel(folder: Path) -> Path | None:
+    """The root of the git work tree holding `folder`, or None outside one."""
+    result = run(["rev-parse", "--show-toplevel"], cwd=folder)
+    if result.returncode != 0:
+        return None
+    return Path(result.stdout.strip())
+
+
+def status(folder: Path, *pathspecs: str, ignored: bool = False) -> list[tuple[str, Path]]:
+    """`git status` of `folder` (pathspecs relative to it): (XY code, absolute path) pairs.
+
+    Untracked files are listed one by one; ignored files only with `ignored`.
+    """
+    args = ["status", "--porcelain=v1", "-z", "--untracked-files=all"]
+    if ignored:
+        args.append("--ignored=matching")
+    top = toplevel(folder)
+    if top is None:
+        raise GitError(f"{folder} is not in a git repository")
+    result = run([*args, "--", *(pathspecs or ["."])], cwd=folder)
+    if result.returncode != 0:
+        raise GitError(f"git status failed in {folder}: {last_line(result)}")
+    # Not stripped: the first entry may start with a space (" M file").
+    entries = result.stdout.split("\0")
+    found = []
+    index = 0
+    while index < len(entries):
+        entry = entries[index]
+        index += 1
+        if len(entry) < 4:
+            continue
+        code, path = entry[:2], entry[3:]
+        if code[0] in "RC":
+            index += 1  # the source of a rename or copy follows; the new path is what changed
+        found.append((code, top / path))
+    return found

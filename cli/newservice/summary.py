@@ -34,6 +34,8 @@ def show_summary(console: Console, created: Created, cwd: Path) -> None:
 
     rows = [(label, str(created.answers[key])) for key, label in _SHOWN if key in created.answers]
     rows.append(("git", created.git.value))
+    if created.template:
+        rows.append(("updates", created.template))
     width = max(len(label) for label, _ in rows)
     for label, value in rows:
         console.print(Text.assemble(("  " + label.ljust(width + 2), "dim"), value), soft_wrap=True)
