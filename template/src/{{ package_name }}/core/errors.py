@@ -25,3 +25,9 @@ class ConflictError(DomainError):
     """The request conflicts with the current state, e.g. a duplicate (409)."""
 
     code = "conflict"
+
+
+class UnavailableError(DomainError):
+    """A service this one depends on cannot be reached, e.g. the job queue (503)."""
+
+    code = "unavailable"

@@ -8,10 +8,11 @@ A new domain's models module is added to the imports below.
 from sqlalchemy.orm import configure_mappers
 
 from ..projects.models import Project
+from ..reports.models import ProjectReport
 from ..users.models import User
 from .base import Base
 
-__all__ = ["Base", "Project", "User", "configure_models"]
+__all__ = ["Base", "Project", "ProjectReport", "User", "configure_models"]
 
 
 def configure_models() -> None:

@@ -1,0 +1,1 @@
+"""Tests of the reports domain and of the background jobs that compute reports."""
