@@ -113,8 +113,8 @@ def shared_venv(project: Path) -> Path:
             shutil.rmtree(venv, ignore_errors=True)
             run([uv, "venv", "--quiet", "--python", sys.executable, str(venv)], cwd=CACHE)
             run(
-                [uv, "pip", "install", "--quiet", "--compile-bytecode", "--python", str(venv / "bin" / "python"),
-                 *requirements],
+                [uv, "pip", "install", "--quiet", "--compile-bytecode",
+                 "--python", str(venv / "bin" / "python"), *requirements],
                 cwd=project,
             )  # fmt: skip
             (venv / "done").touch()
