@@ -218,6 +218,15 @@ def test_summary_for_sqlite_needs_no_database_server(tmp_path: Path) -> None:
     assert "pytest" in result.stdout
 
 
+@pytest.mark.parametrize(("worker", "mentioned"), [("celery", True), ("none", False)])
+def test_summary_points_to_the_worker_only_when_there_is_one(
+    tmp_path: Path, worker: str, mentioned: bool
+) -> None:
+    result = invoke("create", str(tmp_path / "svc"), "-y", "--no-git", "--worker", worker)
+    assert result.exit_code == 0, result.output
+    assert ("start the worker" in result.stdout) is mentioned
+
+
 def test_quiet_prints_nothing(tmp_path: Path) -> None:
     result = invoke("create", str(tmp_path / "svc"), "-y", "--quiet")
     assert result.exit_code == 0, result.output

@@ -65,6 +65,10 @@ def next_steps(created: Created, cwd: Path) -> list[str]:
         f"uvicorn --factory {package}.main:create_app --reload",
         "pytest",
     ]
+    if created.answers.get("worker", "none") != "none":
+        # The worker's command differs per queue library; the generated README
+        # is the one place that spells it out.
+        steps.append("start the worker as README.md shows (and the broker, if compose runs it)")
     return steps
 
 
