@@ -139,3 +139,25 @@ def run(
 def newservice(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     """The installed console script, run as a user runs it (no terminal)."""
     return run([sys.executable, "-m", "newservice", *args], cwd=cwd, timeout=120)
+
+
+def check_project(project: Path, combo: Combination, *, redis_index: int, worker_id: str) -> None:
+    """Run the project's own lint, format check, strict type check and tests, as its
+    developer would, against this machine's servers."""
+    venv = shared_venv(project)
+    env = {
+        **os.environ,
+        **service_environment(combo, redis_index),
+        "PATH": f"{venv / 'bin'}{os.pathsep}{os.environ['PATH']}",
+        "VIRTUAL_ENV": str(venv),
+        # Third-party analysis is reused between the projects a test worker
+        # checks; each worker keeps its own cache so they never write the same one.
+        "MYPY_CACHE_DIR": str(venv.parent / f"mypy-cache-{worker_id}"),
+    }
+    env.pop("PYTHONPATH", None)
+    tools = venv / "bin"
+    run([str(tools / "ruff"), "check", "."], cwd=project, env=env)
+    run([str(tools / "ruff"), "format", "--check", "."], cwd=project, env=env)
+    run([str(tools / "mypy")], cwd=project, env=env)
+    run([str(tools / "python"), "-m", "pytest", "-q", "-p", "no:cacheprovider"],
+        cwd=project, env=env)  # fmt: skip

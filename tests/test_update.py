@@ -22,7 +22,7 @@ from typer.testing import CliRunner, Result
 import hatch_build
 from newservice import history
 from newservice.cli import app
-from tests.generated import Combination, run, service_environment, shared_venv
+from tests.generated import Combination, check_project, run
 from tests.servers import require
 from tests.template_repos import (
     REPO,
@@ -195,22 +195,8 @@ def test_switching_the_worker_to_arq_adds_it_and_the_project_passes_its_checks(
     assert "arq" in (project / "pyproject.toml").read_text(encoding="utf-8")
     commit_all(project, "Switch the worker to arq")
 
-    venv = shared_venv(project)
-    env = {
-        **os.environ,
-        # Index 15: a Redis database no combination of test_generated.py uses.
-        **service_environment(combo, 15),
-        "PATH": f"{venv / 'bin'}{os.pathsep}{os.environ['PATH']}",
-        "VIRTUAL_ENV": str(venv),
-        "MYPY_CACHE_DIR": str(venv.parent / f"mypy-cache-{worker_id}"),
-    }
-    env.pop("PYTHONPATH", None)
-    tools = venv / "bin"
-    run([str(tools / "ruff"), "check", "."], cwd=project, env=env)
-    run([str(tools / "ruff"), "format", "--check", "."], cwd=project, env=env)
-    run([str(tools / "mypy")], cwd=project, env=env)
-    run([str(tools / "python"), "-m", "pytest", "-q", "-p", "no:cacheprovider"],
-        cwd=project, env=env)  # fmt: skip
+    # Redis database 15: one that no combination of test_generated.py uses.
+    check_project(project, combo, redis_index=15, worker_id=worker_id)
 
 
 # --- 4. no edits: an update is a fresh generation ----------------------------------------

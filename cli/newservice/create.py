@@ -25,7 +25,7 @@ from typing import Any
 
 from newservice import gitops, version
 from newservice.answers import Answers, Questions, collect
-from newservice.errors import NewserviceError, UsageError, from_copier, untrusted
+from newservice.errors import NewserviceError, UsageError, copier_errors
 from newservice.template_source import TemplateSource, locate_template
 
 Warn = Callable[[str], None]
@@ -248,12 +248,7 @@ def _render(
 ) -> _Rendered:
     """Run Copier; return the answers it settled on. `check_only` validates and renders nothing."""
     from copier import run_copy  # noqa: PLC0415 - keeps `--help` from importing Copier
-    from copier.errors import (  # noqa: PLC0415
-        CopierError,
-        DirtyLocalWarning,
-        UnsafeTemplateError,
-    )
-    from jinja2 import TemplateError  # noqa: PLC0415
+    from copier.errors import DirtyLocalWarning  # noqa: PLC0415
 
     drafted = False
 
@@ -268,7 +263,9 @@ def _render(
     with warnings.catch_warnings():
         warnings.simplefilter("always", DirtyLocalWarning)
         warnings.showwarning = show
-        try:
+        with copier_errors(
+            origins=answers.origins, source=source.url, failed="the project could not be rendered"
+        ):
             worker = run_copy(
                 source.url,
                 target,
@@ -283,21 +280,6 @@ def _render(
                 # The staging folder is ours to remove.
                 cleanup_on_error=False,
             )
-        except KeyboardInterrupt:
-            # Copier's interrupt at a prompt is also a CopierError: keep it an interrupt.
-            raise
-        except UnsafeTemplateError as error:
-            raise untrusted(error, source.url) from error
-        except (ValueError, CopierError) as error:
-            usage = from_copier(error, answers.origins)
-            if usage is not None:
-                raise usage from error
-            raise NewserviceError(f"the template could not be rendered: {error}") from error
-        except TemplateError as error:
-            raise NewserviceError(f"the template could not be rendered: {error}") from error
-        except OSError as error:
-            where = f": {error.filename}" if error.filename else ""
-            raise NewserviceError(f"cannot write the project: {error.strerror}{where}") from error
     combined = worker.answers.combined
     # A question skipped by its `when` (the broker without Celery) has no answer.
     skipped = set(worker.answers.hidden) - questions.derived

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import ast
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 
 USAGE_EXIT = 2
 FAILURE_EXIT = 1
@@ -71,6 +72,34 @@ def from_copier(error: Exception, origins: Mapping[str, str]) -> UsageError | No
     else:
         return None
     return UsageError(f"{origins.get(key, repr(key))}: {detail}")
+
+
+@contextmanager
+def copier_errors(
+    *, origins: Mapping[str, str], source: str, failed: str, hint: str = ""
+) -> Iterator[None]:
+    """Turn what Copier raises into one-line errors: a refused answer names the flag,
+    anything else says what `failed` and why, followed by `hint`."""
+    from copier.errors import CopierError, UnsafeTemplateError  # noqa: PLC0415 - slow import
+    from jinja2 import TemplateError  # noqa: PLC0415
+
+    try:
+        yield
+    except KeyboardInterrupt:
+        # Copier's interrupt at a prompt is also a CopierError: keep it an interrupt.
+        raise
+    except UnsafeTemplateError as error:
+        raise untrusted(error, source) from error
+    except (ValueError, CopierError) as error:
+        usage = from_copier(error, origins)
+        if usage is not None:
+            raise usage from error
+        raise NewserviceError(f"{failed}: {error}{hint}") from error
+    except TemplateError as error:
+        raise NewserviceError(f"{failed}: {error}{hint}") from error
+    except OSError as error:
+        where = f": {error.filename}" if error.filename else ""
+        raise NewserviceError(f"{failed}: {error.strerror}{where}{hint}") from error
 
 
 _UNSAFE = re.compile(r"potentially unsafe features?: (?P<features>[^.\n]+)")

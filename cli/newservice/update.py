@@ -26,7 +26,7 @@ import yaml
 
 from newservice import gitops, version
 from newservice.answers import Answers, Questions, collect
-from newservice.errors import NewserviceError, UsageError, from_copier, untrusted
+from newservice.errors import NewserviceError, UsageError, copier_errors
 from newservice.history import STORE_URL, install_packaged, store_path
 from newservice.revisions import Revisions, is_newer, open_revisions
 from newservice.template_source import default_commit, read_questions_at, resolve_vcs_ref
@@ -226,12 +226,15 @@ def _run_copier(
     root: Path, plan: _Plan, answers: Answers, options: UpdateOptions, *, warn: Warn, source: str
 ) -> None:
     from copier import run_update  # noqa: PLC0415 - keeps `--help` from importing Copier
-    from copier.errors import CopierError, UnsafeTemplateError  # noqa: PLC0415
-    from jinja2 import TemplateError  # noqa: PLC0415
 
     with warnings.catch_warnings():
         warnings.showwarning = lambda message, *_args, **_kwargs: warn(str(message))
-        try:
+        with copier_errors(
+            origins=answers.origins,
+            source=source,
+            failed="the update failed",
+            hint=_undo_hint(root),
+        ):
             run_update(
                 root,
                 data=dict(answers.data),
@@ -242,22 +245,6 @@ def _run_copier(
                 conflict=options.conflict,
                 unsafe=options.trust,
             )
-        except KeyboardInterrupt:
-            raise
-        except UnsafeTemplateError as error:
-            raise untrusted(error, source) from error
-        except (ValueError, CopierError) as error:
-            usage = from_copier(error, answers.origins)
-            if usage is not None:
-                raise usage from error
-            raise NewserviceError(f"the update failed: {error}{_undo_hint(root)}") from error
-        except TemplateError as error:
-            raise NewserviceError(f"the update failed: {error}{_undo_hint(root)}") from error
-        except OSError as error:
-            where = f": {error.filename}" if error.filename else ""
-            raise NewserviceError(
-                f"the update failed: {error.strerror}{where}{_undo_hint(root)}"
-            ) from error
 
 
 def _undo_hint(root: Path) -> str:
