@@ -1,0 +1,131 @@
+"""The benchmark harness still works: its smoke run reports every section, with numbers.
+
+Benchmarks are not tests, so nothing here asserts a timing or a target: the smoke run's
+numbers mean nothing at its sizes. What is asserted is that each benchmark ran, measured
+what it claims to (the N+1 variant really sends one statement per user, the four variants
+were compared), and wrote its report, its JSON and its charts.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.servers import POSTGRESQL, require
+
+pytestmark = pytest.mark.e2e
+
+REPO = Path(__file__).resolve().parents[1]
+VARIANTS = {"a", "b", "c", "d"}
+HEADINGS = (
+    "## Targets",
+    "## 1. Generation",
+    "## 2. Throughput and latency",
+    "## 3. Overload",
+    "## 4. Event loop",
+    "## 5. Recovery",
+    "## What the numbers say",
+)
+
+
+def is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def positive(values: list[Any]) -> bool:
+    return bool(values) and all(is_number(v) and v > 0 for v in values)
+
+
+@pytest.fixture(scope="module")
+def smoke(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, Any], Path]:
+    require(POSTGRESQL)
+    out = tmp_path_factory.mktemp("bench-report")
+    env = {key: value for key, value in os.environ.items() if key != "PYTHONPATH"}
+    if "NEWSERVICE_TEST_CACHE" in os.environ:
+        # CI keeps every cache inside its clone, to prove the install from scratch.
+        env["NEWSERVICE_BENCH_CACHE"] = str(Path(os.environ["NEWSERVICE_TEST_CACHE"]) / "bench")
+    result = subprocess.run(
+        [sys.executable, "-m", "bench", "--smoke", "--out", str(out)],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=900,
+        check=False,
+    )
+    assert result.returncode == 0, (
+        f"python -m bench --smoke exited {result.returncode}\n"
+        f"--- stdout ---\n{result.stdout[-4000:]}\n--- stderr ---\n{result.stderr[-6000:]}"
+    )
+    return json.loads((out / "benchmarks.json").read_text(encoding="utf-8")), out
+
+
+def test_generation_is_timed(smoke: tuple[dict[str, Any], Path]) -> None:
+    generation = smoke[0]["generation"]
+    for key in ("create_s", "copier_s", "create_no_git_s", "help_s", "python_s"):
+        assert positive(generation[key]), key
+
+
+def test_every_variant_is_measured_at_every_concurrency(
+    smoke: tuple[dict[str, Any], Path],
+) -> None:
+    throughput = smoke[0]["throughput"]
+    cells = {(cell["variant"], cell["concurrency"]): cell for cell in throughput["cells"]}
+    assert set(cells) == {(v, c) for v in VARIANTS for c in throughput["concurrency"]}
+    for cell in cells.values():
+        assert is_number(cell["rps"]) and cell["rps"] > 0, cell
+        for stat in ("p50", "p90", "p99", "max"):
+            assert is_number(cell["latency"][stat]), cell
+        assert cell["statuses"].get("200", 0) > 0, cell
+        assert is_number(cell["server_cpu_ms"]), cell
+    level = throughput["concurrency"][0]
+    # What each variant is: two statements with selectinload, one more per user lazily.
+    assert cells[("a", level)]["statements"] == 2
+    assert cells[("b", level)]["statements"] == 1 + throughput["users"]
+    assert cells[("c", level)]["statements"] == 2
+    assert cells[("d", level)]["statements"] is None  # no counter in the floor
+
+
+def test_overload_watches_the_connections(smoke: tuple[dict[str, Any], Path]) -> None:
+    overload = smoke[0]["overload"]
+    assert is_number(overload["rps"]) and overload["rps"] > 0
+    assert overload["samples"] > 0
+    assert overload["max_connections"] > 0
+    assert overload["after"], "the connections after the load were not read"
+
+
+def test_event_loop_is_probed_in_every_mode(smoke: tuple[dict[str, Any], Path]) -> None:
+    eventloop = smoke[0]["eventloop"]
+    assert [mode["mode"] for mode in eventloop["modes"]] == ["idle", "inline", "thread", "process"]
+    for mode in eventloop["modes"]:
+        assert is_number(mode["probe"]["p99"]), mode
+    assert all(mode["jobs_per_s"] > 0 for mode in eventloop["modes"][1:])
+
+
+def test_recovery_runs_through_the_proxy_only(smoke: tuple[dict[str, Any], Path]) -> None:
+    recovery = smoke[0]["recovery"]
+    # The smoke run must never restart the PostgreSQL others are using.
+    assert [entry["method"] for entry in recovery] == ["proxy"]
+    assert is_number(recovery[0]["down_s"]) and recovery[0]["down_s"] > 0
+    assert is_number(recovery[0]["recovery_s"])
+    assert recovery[0]["statuses"].get("200", 0) > 0
+
+
+def test_report_has_every_section_and_verdict(smoke: tuple[dict[str, Any], Path]) -> None:
+    data, out = smoke
+    markdown = (out / "benchmarks.md").read_text(encoding="utf-8")
+    for heading in HEADINGS:
+        assert heading in markdown, heading
+    assert {target["section"] for target in data["targets"]} == {"1", "2", "3", "4", "5"}
+    assert all(isinstance(target["met"], bool) for target in data["targets"])
+    for chart in data["charts"].values():
+        assert (out / chart).read_bytes().startswith(b"\x89PNG"), chart
+        assert f"]({chart})" in markdown
+    assert set(data["charts"]) == {"latency", "eventloop"}
