@@ -234,8 +234,8 @@ def _header(report: Report) -> str:
         " the same run. Regenerate with the command below; the file is overwritten.",
         "",
         f"- **Command:** `{report.command}` ({report.sizes.name} sizes), from the repository"
-        " root, with newservice installed with its `bench` extra"
-        " (`pip install -e '.[test,bench]'`), PostgreSQL on 127.0.0.1:5432 and uv",
+        " root, with newservice installed with its `test` extra"
+        " (`pip install -e '.[test]'`), PostgreSQL on 127.0.0.1:5432 and uv",
         f"- **When:** {report.started:%Y-%m-%d %H:%M} UTC, {report.elapsed_s / 60:.1f} minutes",
         f"- **Machine:** {m.cores} cores ({m.cpu}), {m.memory_gib:.0f} GiB memory, {m.system}",
         f"- **Load average** (1, 5, 15 min) before: {_load(m.load_before)};"
