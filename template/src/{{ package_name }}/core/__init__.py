@@ -1,1 +1,1 @@
-"""Cross-cutting infrastructure: settings, logging, domain errors."""
+"""Cross-cutting infrastructure: settings, logging, domain errors, shared field constraints."""

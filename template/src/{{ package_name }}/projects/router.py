@@ -2,6 +2,7 @@
 
 from fastapi import APIRouter, status
 
+from ..core.fields import IdPath
 from ..db.session import SessionDep
 from ..users.dependencies import ValidUser
 from . import service
@@ -28,6 +29,6 @@ async def list_user_projects(owner: ValidUser, session: SessionDep) -> list[Proj
 
 
 @router.get("/projects/{project_id}")
-async def get_project(project_id: int, session: SessionDep) -> ProjectPublic:
+async def get_project(project_id: IdPath, session: SessionDep) -> ProjectPublic:
     project = await service.get_project(session, project_id=project_id)
     return ProjectPublic.model_validate(project)

@@ -4,14 +4,17 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from ..core.fields import STORED_TEXT
 from .models import DESCRIPTION_MAX_LENGTH, NAME_MAX_LENGTH
 
 
 class ProjectCreate(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    name: str = Field(min_length=1, max_length=NAME_MAX_LENGTH)
-    description: str | None = Field(default=None, max_length=DESCRIPTION_MAX_LENGTH)
+    name: str = Field(min_length=1, max_length=NAME_MAX_LENGTH, pattern=STORED_TEXT)
+    description: str | None = Field(
+        default=None, max_length=DESCRIPTION_MAX_LENGTH, pattern=STORED_TEXT
+    )
 
 
 class ProjectPublic(BaseModel):

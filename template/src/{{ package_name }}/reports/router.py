@@ -4,6 +4,7 @@ import uuid
 
 from fastapi import APIRouter, Response, status
 
+from ..core.fields import IdPath
 from ..db.session import SessionDep
 from . import service
 from .dependencies import JobQueueDep, SettingsDep
@@ -18,7 +19,7 @@ router = APIRouter(tags=["reports"])
     responses={status.HTTP_503_SERVICE_UNAVAILABLE: {"description": "The job queue is down"}},
 )
 async def request_report(
-    project_id: int,
+    project_id: IdPath,
     session: SessionDep,
     queue: JobQueueDep,
     settings: SettingsDep,

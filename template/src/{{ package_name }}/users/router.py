@@ -4,6 +4,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, status
 
+from ..core.fields import MAX_INTEGER, IdPath
 from ..db.session import SessionDep
 from . import service
 from .schemas import UserCreate, UserPublic, UserWithProjects
@@ -26,13 +27,13 @@ async def create_user(payload: UserCreate, session: SessionDep) -> UserPublic:
 async def list_users(
     session: SessionDep,
     limit: Annotated[int, Query(ge=1, le=100)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_INTEGER)] = 0,
 ) -> list[UserWithProjects]:
     users = await service.list_users(session, limit=limit, offset=offset)
     return [UserWithProjects.model_validate(user) for user in users]
 
 
 @router.get("/{user_id}")
-async def get_user(user_id: int, session: SessionDep) -> UserWithProjects:
+async def get_user(user_id: IdPath, session: SessionDep) -> UserWithProjects:
     user = await service.get_user(session, user_id=user_id, with_projects=True)
     return UserWithProjects.model_validate(user)

@@ -5,6 +5,7 @@ from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field, SecretStr
 
+from ..core.fields import STORED_TEXT
 from ..projects.schemas import ProjectPublic
 from .models import FULL_NAME_MAX_LENGTH
 
@@ -17,7 +18,7 @@ class UserCreate(BaseModel):
 
     # Lower-cased: "Ann@Example.com" and "ann@example.com" are the same account.
     email: Annotated[EmailStr, AfterValidator(str.lower)]
-    full_name: str = Field(min_length=1, max_length=FULL_NAME_MAX_LENGTH)
+    full_name: str = Field(min_length=1, max_length=FULL_NAME_MAX_LENGTH, pattern=STORED_TEXT)
     password: SecretStr = Field(min_length=PASSWORD_MIN_LENGTH, max_length=PASSWORD_MAX_LENGTH)
 
 
