@@ -10,11 +10,11 @@ import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from sqlalchemy import exc as sa_exc
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import selectinload
 
+from ..db.errors import TRANSIENT_ERRORS
 from ..db.session import session_scope
 from ..db.types import utcnow
 from ..projects.errors import ProjectNotFoundError
@@ -28,16 +28,6 @@ logger = logging.getLogger(__name__)
 # Where the CPU part runs: inline, in a thread (asyncio.to_thread) or in a process pool.
 Offload = Callable[[Callable[[ReportInput], ReportResult], ReportInput], Awaitable[ReportResult]]
 Enqueue = Callable[[uuid.UUID], Awaitable[None]]
-
-# Errors worth another attempt: the database or the network failed, not the job. asyncpg
-# refuses a connection with a bare OSError that SQLAlchemy does not wrap. An
-# IntegrityError or a bug (ValueError, ...) is never retried.
-TRANSIENT_ERRORS: tuple[type[Exception], ...] = (
-    sa_exc.OperationalError,
-    sa_exc.InterfaceError,
-    sa_exc.TimeoutError,  # no free connection in the pool within DB_POOL_TIMEOUT
-    OSError,  # ConnectionError, TimeoutError, ...
-)
 
 
 async def run_inline(

@@ -1,0 +1,29 @@
+"""Which errors mean "the database cannot be reached right now", as opposed to a bug.
+
+The API answers them with 503 and a JSON body (main.py), so a client knows to try again;
+background jobs retry them (reports/service.py). Anything else (an IntegrityError, a
+ValueError, ...) is not transient: a domain error where a service expects it, else a 500.
+"""
+
+from sqlalchemy import exc as sa_exc
+
+TRANSIENT_ERRORS: tuple[type[Exception], ...] = (
+    # The server refused, dropped or could not serve the connection (it is down, restarting,
+    # out of connections; on SQLite, the file cannot be opened or stays locked).
+    sa_exc.OperationalError,
+    # The driver lost its connection.
+    sa_exc.InterfaceError,
+    # No free connection in the pool within DB_POOL_TIMEOUT.
+    sa_exc.TimeoutError,
+    # asyncpg refuses a new connection with a bare OSError that SQLAlchemy does not wrap:
+    # ConnectionRefusedError, socket.gaierror, TimeoutError (DB_CONNECT_TIMEOUT).
+    OSError,
+)
+
+
+def describe_error(error: BaseException) -> str:
+    """The error for a log line: its type and the driver's message, never the SQL parameters
+    (SQLAlchemy's own message repeats them, and they may hold personal data)."""
+    if isinstance(error, sa_exc.DBAPIError):
+        return f"{type(error).__name__}: {error.orig}"
+    return f"{type(error).__name__}: {error}"
