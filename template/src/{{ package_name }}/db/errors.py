@@ -1,13 +1,17 @@
 """Which errors mean "the database cannot be reached right now", as opposed to a bug.
 
 The API answers them with 503 and a JSON body (main.py), so a client knows to try again;
-background jobs retry them (reports/service.py). Anything else (an IntegrityError, a
-ValueError, ...) is not transient: a domain error where a service expects it, else a 500.
+background jobs retry them (reports/service.py and the worker). Anything else (an
+IntegrityError, a ValueError, ...) is not transient: a domain error where a service expects
+it, else a 500.
 """
 
 from sqlalchemy import exc as sa_exc
 
-TRANSIENT_ERRORS: tuple[type[Exception], ...] = (
+# Every class a transient error belongs to; is_transient() tells which of their errors are.
+DATABASE_ERRORS: tuple[type[Exception], ...] = (sa_exc.DBAPIError, sa_exc.TimeoutError, OSError)
+
+_TRANSIENT_CLASSES: tuple[type[Exception], ...] = (
     # The server refused, dropped or could not serve the connection (it is down, restarting,
     # out of connections; on SQLite, the file cannot be opened or stays locked).
     sa_exc.OperationalError,
@@ -19,6 +23,17 @@ TRANSIENT_ERRORS: tuple[type[Exception], ...] = (
     # ConnectionRefusedError, socket.gaierror, TimeoutError (DB_CONNECT_TIMEOUT).
     OSError,
 )
+
+
+def is_transient(error: BaseException) -> bool:
+    """Whether `error` says the database could not be reached, so that trying again later
+    may succeed."""
+    # A connection lost in the middle of a statement: asyncpg's "connection was closed in the
+    # middle of operation" reaches SQLAlchemy as a plain DBAPIError, which SQLAlchemy marks
+    # as a disconnect (the connection is invalidated, the pool replaces it).
+    if isinstance(error, sa_exc.DBAPIError) and error.connection_invalidated:
+        return True
+    return isinstance(error, _TRANSIENT_CLASSES)
 
 
 def describe_error(error: BaseException) -> str:

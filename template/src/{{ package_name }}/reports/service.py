@@ -14,7 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import selectinload
 
-from ..db.errors import TRANSIENT_ERRORS
+from ..db.errors import is_transient
 from ..db.session import session_scope
 from ..db.types import utcnow
 from ..projects.errors import ProjectNotFoundError
@@ -93,7 +93,7 @@ async def run_report(
         result = await offload(compute_report, data)
         await _finish(sessionmaker, report_id, result)
     except Exception as error:
-        retrying = will_retry_transient and isinstance(error, TRANSIENT_ERRORS)
+        retrying = will_retry_transient and is_transient(error)
         await _record_failure(sessionmaker, report_id, error, retrying=retrying)
         raise
 
