@@ -14,6 +14,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -420,6 +421,38 @@ def test_a_dest_under_a_file_is_refused(tmp_path: Path) -> None:
     result = invoke("create", str(tmp_path / "file" / "svc"), "-y")
     assert_one_line_error(result, "not a folder", code=1)
     assert listing(tmp_path) == ["file"]
+
+
+@pytest.fixture
+def read_only_folder(tmp_path: Path) -> Iterator[Path]:
+    """An empty folder in which nothing can be created, even by root."""
+    folder = tmp_path / "read-only"
+    folder.mkdir()
+    if os.geteuid() != 0:
+        folder.chmod(0o500)
+        yield folder
+        folder.chmod(0o700)
+        return
+    # Root ignores permission bits; a read-only file system refuses root too.
+    mount = ["mount", "-t", "tmpfs", "-o", "ro,size=64k", "newservice-test", str(folder)]
+    mounted = subprocess.run(mount, capture_output=True, text=True, check=False)
+    if mounted.returncode != 0:
+        reason = f"cannot mount a read-only folder: {mounted.stderr.strip()}"
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(f"{reason} (CI=true: every case must run)")
+        pytest.skip(reason)
+    try:
+        yield folder
+    finally:
+        subprocess.run(["umount", str(folder)], check=True)
+
+
+@pytest.mark.parametrize("dest", ["svc", "new/svc"])
+def test_a_dest_whose_parent_is_not_writable_is_refused(read_only_folder: Path, dest: str) -> None:
+    result = invoke("create", str(read_only_folder / dest), "-y")
+
+    assert_one_line_error(result, "not writable", code=1)
+    assert listing(read_only_folder) == []
 
 
 def test_neither_dest_nor_name_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
