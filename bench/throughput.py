@@ -34,7 +34,7 @@ class Variant:
 
 
 VARIANTS = (
-    Variant("a", "generated (selectinload)", "{package}.main:create_app"),
+    Variant("a", "generated (columns, 2 statements)", "{package}.main:create_app"),
     Variant("b", "N+1 (lazy load per user)", "bench.remote.variants:create_nplus1_app"),
     Variant("c", "sync engine, def route", "bench.remote.variants:create_sync_app"),
     Variant(

@@ -5,9 +5,9 @@ BENCH_PACKAGE) and swaps one route, so the middleware (request log with its SQL 
 the lifespan, the settings, the models and the schemas are the generated ones:
 
 - `create_nplus1_app`: GET /users loads each user's projects lazily, one SELECT per user
-  (the N+1 pattern that `selectinload` replaces).
+  (the N+1 pattern; the generated listing sends two statements for any page).
 - `create_sync_app`: GET /users as a `def` route on a sync engine and sync sessions (the
-  common tutorial shape), with the same query, pool sizes and transaction rule.
+  common tutorial shape), with the same two statements, pool sizes and transaction rule.
 - `create_inline_jobs_app`, `create_process_jobs_app`: the generated report job
   (POST /projects/{id}/report) with its CPU part run on the event loop, or in a process
   pool, instead of the generated asyncio.to_thread.
@@ -31,7 +31,7 @@ from typing import Annotated, Any
 from fastapi import Depends, Query
 from sqlalchemy import create_engine, select
 from sqlalchemy.engine import make_url
-from sqlalchemy.orm import Session, lazyload, selectinload, sessionmaker
+from sqlalchemy.orm import Session, lazyload, sessionmaker
 
 Lifespan = Callable[[Any], AbstractAsyncContextManager[None]]
 
@@ -106,7 +106,9 @@ def create_nplus1_app() -> Any:
 def create_sync_app() -> Any:
     app = _generated("main").create_app()
     settings = app.state.settings
+    service = _generated("users.service")
     user_model = _generated("users.models").User
+    project_model = _generated("projects.models").Project
     schema = _generated("users.schemas").UserWithProjects
     # The generated pool settings, on psycopg (3) instead of asyncpg.
     engine = create_engine(
@@ -133,14 +135,15 @@ def create_sync_app() -> Any:
             session.commit()
 
     def list_users(session: Any, limit: int = 50, offset: int = 0) -> list[Any]:
-        statement = (
-            select(user_model)
-            .options(selectinload(user_model.projects))
-            .order_by(user_model.id)
-            .limit(limit)
-            .offset(offset)
-        )
-        return [schema.model_validate(user) for user in session.scalars(statement).all()]
+        # The generated service's two statements (users.service.list_users), run sync.
+        page = select(*service.USER_COLUMNS).order_by(user_model.id).limit(limit).offset(offset)
+        users = session.execute(page).mappings().all()
+        projects: dict[int, list[dict[str, Any]]] = {user["id"]: [] for user in users}
+        if users:
+            owned = select(*service.PROJECT_COLUMNS).where(project_model.owner_id.in_(projects))
+            for project in session.execute(owned.order_by(project_model.id)).mappings():
+                projects[project["owner_id"]].append(dict(project))
+        return [schema.model_validate({**user, "projects": projects[user["id"]]}) for user in users]
 
     @asynccontextmanager
     async def dispose(_app: Any) -> AsyncIterator[None]:

@@ -26,4 +26,4 @@ async def test_listing_users_costs_a_constant_number_of_statements(
 
     assert len(thirty_users) == len(one_user), thirty_users
     selects = [sql for sql in thirty_users if sql.lstrip().upper().startswith("SELECT")]
-    assert len(selects) == 2, selects  # the users, then all their projects (selectinload)
+    assert len(selects) == 2, selects  # the users, then all their projects
