@@ -2,12 +2,12 @@
 
 The job is the generated one: POST /projects/{id}/report (202) queues a report whose CPU
 part (reports/compute.py, pure Python, REPORT_SIMULATIONS simulations) the worker=none
-job queue runs with asyncio.to_thread, in the API process. bench.remote.jobdriver keeps 8
+job queue runs on its one CPU thread, in the API process. bench.remote.jobdriver keeps 8
 jobs queued or running back to back (ask, poll until done, ask again) while a prober sends
 GET /health/live every 10 ms from another process; its latency is the event loop's
 responsiveness. Compared, each on its own server:
 
-- `thread`: the generated service as it is (asyncio.to_thread);
+- `thread`: the generated service as it is (the queue's one CPU thread);
 - `inline`: the same job with its CPU part on the event loop (reports.service.run_inline);
 - `process`: the same job with its CPU part in a process pool, as a worker process gives;
 - `idle`: no jobs, the baseline.

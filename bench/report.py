@@ -176,7 +176,7 @@ def targets(report: Report) -> list[Target]:
     return found
 
 
-_OFFLOAD = {"thread": "in asyncio.to_thread", "process": "in a process pool"}
+_OFFLOAD = {"thread": "on the job thread", "process": "in a process pool"}
 _RECOVERY = {"proxy": "proxy cut", "restart": "PostgreSQL restart"}
 
 
@@ -333,10 +333,11 @@ def _throughput(tp: ThroughputResult, chart: str | None) -> str:
         " time per answered"
         " request; *client CPU* is the load generator's share of one core.",
         "",
-        "- (a) the generated service: `selectinload`, async session, pydantic response model",
+        "- (a) the generated service: two statements selecting the columns the response"
+        " shows, async session, rows validated into the pydantic response model",
         "- (b) the same app, GET /users replaced by lazy loading per user (one SELECT each)",
         "- (c) the same app, GET /users as a `def` route on a sync engine (psycopg) and sync"
-        " sessions, same query, same pool sizes",
+        " sessions, the same two statements, same pool sizes",
         "- (d) the floor: Starlette + a raw asyncpg pool, the same two queries, JSON by hand",
         "",
         "| Variant | Clients | req/s | p50 | p90 | p99 | Errors | SQL/req | CPU/req ms"
@@ -402,7 +403,7 @@ def _eventloop(loop: EventLoopResult, chart: str | None) -> str:
         " started_at to finished_at). Probes are sent one at a time: when the loop stalls,"
         " fewer are sent (the *Probes* column), so a stall's tail is if anything"
         " understated. The CPU part runs in"
-        " `asyncio.to_thread` as generated (worker=none), on the event loop"
+        " the job queue's one CPU thread as generated (worker=none), on the event loop"
         " (`reports.service.run_inline`), or in a process pool, as a worker process would;"
         " the two variants swap only the job queue's offload (`bench/remote/variants.py`).",
         "",
@@ -413,7 +414,7 @@ def _eventloop(loop: EventLoopResult, chart: str | None) -> str:
     names = {
         "idle": "no jobs (baseline)",
         "inline": "inline, on the event loop",
-        "thread": "asyncio.to_thread",
+        "thread": "one job thread (generated)",
         "process": "process pool",
     }
     for mode in loop.modes:
@@ -629,24 +630,26 @@ def _throughput_notes(tp: ThroughputResult) -> list[str]:
         )
     if not tp.met("c"):
         notes.append(
-            f"**(a) against sync (c): {_x(tp.ratio_to('c'))}, missed.** The endpoint is CPU"
-            f" work, not waiting: (a) and (c) spend {_n(cpu['a'])} and {_n(cpu['c'])} ms of"
-            " CPU per request, and the two queries on loopback take little of a request's"
-            " time. An async route does not make ORM hydration or validation cheaper; what it"
-            " saves is a thread per waiting request, which pays off when requests wait (slow"
-            " queries, remote calls, many idle connections), not on a CPU-bound list on a"
-            " local database. Under the GIL, (c)'s 40 threadpool threads run the same CPU"
-            " work one at a time. The target assumes an I/O-bound endpoint; this one is not."
+            f"**(a) against sync (c): {_x(tp.ratio_to('c'))}, missed.** Both send the same two"
+            " statements and validate the same rows; the endpoint is CPU work, not waiting:"
+            f" (a) and (c) spend {_n(cpu['a'])} and {_n(cpu['c'])} ms of CPU per request, and"
+            " two queries on loopback take little of a request's time. What async saves is a"
+            " thread per waiting request: (c) pays for handing each request to the threadpool"
+            " and back, and for its threads taking turns on the GIL, which is the whole gap"
+            " here. It pays off most when requests wait (slow queries, remote calls), and"
+            " past the threadpool's size, where (c) stalls (above). On a CPU-bound list"
+            " against a local database, one process gains less than the target assumes."
         )
     if not tp.met("d"):
         notes.append(
             f"**(a) against the floor (d): {_x(tp.ratio_to('d'))}, missed.** (d) spends"
-            f" {_n(cpu['d'])} ms of CPU per request, (a) {_n(cpu['a'])}: building 300 ORM"
-            " objects (identity map, instrumentation, the selectinload pass) and validating"
-            " them into pydantic models is most of (a)'s cost, as DESIGN.md's performance"
-            " facts say. Both send the same two statements. The way to close the gap without"
-            " an N+1 is for a hot list endpoint to select the columns its schema needs (Core"
-            " rows, still two queries) and validate rows straight into the response schema."
+            f" {_n(cpu['d'])} ms of CPU per request, (a) {_n(cpu['a'])}, with the same two"
+            " statements and rows. The difference is the framework and the safety (a) keeps:"
+            " FastAPI's routing, dependency injection and response validation, the request"
+            " log, a session per request, and three more round trips to the database per"
+            " request that (d) skips: `pool_pre_ping` at checkout, BEGIN and COMMIT (get_db's"
+            " transaction). (a) no longer builds ORM entities for the list (it selects"
+            " columns), which was most of its cost in earlier runs."
         )
     return notes
 
@@ -664,13 +667,13 @@ def _eventloop_notes(loop: EventLoopResult, cores: int) -> list[str]:
         )
     if thread is not None and not loop.met("thread"):
         notes.append(
-            f"**asyncio.to_thread: p99 {_n(thread.probe.p99)} ms, missed.** A pure-Python"
-            " job holds the GIL while it runs; the loop thread gets it back only when a job"
-            " thread is forced to drop it (every 5 ms, sys.getswitchinterval()) and then"
-            f" competes with up to {min(32, cores + 4)} job threads (the default executor's"
-            f" size on {cores} cores) for it, several times per request. to_thread frees"
-            " the loop for work that releases the GIL (hashlib.scrypt, which the template"
-            " offloads this way, I/O, most C extensions), not for Python code."
+            f"**One job thread: p99 {_n(thread.probe.p99)} ms, missed.** A pure-Python job"
+            " holds the GIL while it runs; the loop thread gets it back only when the job"
+            " thread is forced to drop it (every 5 ms, sys.getswitchinterval()), several"
+            " times per request. The generated queue keeps the jobs' CPU parts on one thread,"
+            " so the loop competes with one thread, not with asyncio.to_thread's"
+            f" {min(32, cores + 4)}; a thread still cannot make Python code run beside the"
+            " loop."
             + (
                 f" In a process pool (what a Celery/RQ/arq worker is) the same jobs leave"
                 f" p99 at {_n(process.probe.p99)} ms."
