@@ -25,14 +25,27 @@ _TRANSIENT_CLASSES: tuple[type[Exception], ...] = (
 )
 
 
+# SQLSTATEs of a server that cannot serve now, which drivers may report as a plain
+# DBAPIError: "the database system is starting up / shutting down" (57P03), an
+# administrator's or a crash's shutdown (57P01, 57P02), out of connections (53300), and
+# class 08, connection exceptions.
+_TRANSIENT_SQLSTATES = frozenset({"57P01", "57P02", "57P03", "53300"})
+
+
 def is_transient(error: BaseException) -> bool:
     """Whether `error` says the database could not be reached, so that trying again later
     may succeed."""
-    # A connection lost in the middle of a statement: asyncpg's "connection was closed in the
-    # middle of operation" reaches SQLAlchemy as a plain DBAPIError, which SQLAlchemy marks
-    # as a disconnect (the connection is invalidated, the pool replaces it).
-    if isinstance(error, sa_exc.DBAPIError) and error.connection_invalidated:
-        return True
+    if isinstance(error, sa_exc.DBAPIError):
+        # A connection lost in the middle of a statement: asyncpg's "connection was closed in
+        # the middle of operation" is a plain DBAPIError, which SQLAlchemy marks as a
+        # disconnect (the connection is invalidated, the pool replaces it).
+        if error.connection_invalidated:
+            return True
+        sqlstate = getattr(error.orig, "sqlstate", None)
+        if isinstance(sqlstate, str) and (
+            sqlstate in _TRANSIENT_SQLSTATES or sqlstate.startswith("08")
+        ):
+            return True
     return isinstance(error, _TRANSIENT_CLASSES)
 
 
