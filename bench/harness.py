@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
-import fcntl
-import hashlib
 import json
 import os
 import re
@@ -25,12 +23,13 @@ import time
 import tomllib
 import urllib.error
 import urllib.request
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
 from bench.sizes import Sizes
+from tests.generated import cached_venv
 
 REPO = Path(__file__).resolve().parents[1]
 CACHE = Path(os.environ.get("NEWSERVICE_BENCH_CACHE", Path.home() / ".cache" / "newservice-bench"))
@@ -110,17 +109,6 @@ def free_port() -> int:
         return port
 
 
-@contextlib.contextmanager
-def _locked(path: Path) -> Iterator[None]:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(lock, fcntl.LOCK_UN)
-
-
 def generate_project(parent: Path) -> Path:
     """A fresh project from the installed newservice: PostgreSQL, no worker, no git."""
     run(
@@ -138,22 +126,8 @@ def project_venv(project: Path) -> Path:
     a new venv and an unchanged one is reused (uv's download cache makes a rebuild quick).
     """
     pyproject = tomllib.loads((project / "pyproject.toml").read_text(encoding="utf-8"))
-    requirements = sorted([*pyproject["project"]["dependencies"], *EXTRA_REQUIREMENTS])
-    key = hashlib.sha256("\n".join(requirements).encode()).hexdigest()[:12]
-    tag = f"py{sys.version_info.major}{sys.version_info.minor}"
-    venv = CACHE / f"venv-{tag}-{key}"
-    uv = console_script("uv")
-    with _locked(venv.with_suffix(".lock")):
-        if not (venv / "done").exists():
-            shutil.rmtree(venv, ignore_errors=True)
-            run([uv, "venv", "--quiet", "--python", sys.executable, str(venv)], cwd=CACHE)
-            run(
-                [uv, "pip", "install", "--quiet", "--python", str(venv / "bin" / "python"),
-                 *requirements],
-                cwd=project, timeout=900,
-            )  # fmt: skip
-            (venv / "done").touch()
-    return venv
+    requirements = [*pyproject["project"]["dependencies"], *EXTRA_REQUIREMENTS]
+    return cached_venv(requirements, cache=CACHE, cwd=project)
 
 
 @dataclass

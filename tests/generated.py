@@ -9,17 +9,17 @@ configuration (pytest `pythonpath`, mypy `mypy_path`, Alembic
 
 from __future__ import annotations
 
-import fcntl
 import hashlib
 import os
 import shutil
 import subprocess
 import sys
 import tomllib
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+
+from filelock import FileLock
 
 from tests.servers import DATABASE_SERVERS, MARIADB, POSTGRESQL, RABBITMQ, REDIS, Server
 
@@ -43,11 +43,16 @@ class Combination:
         # database and queue names, so combinations can run side by side.
         return "e2e_" + self.id.replace("-", "_")
 
-    def flags(self) -> list[str]:
-        flags = ["--db", self.db, "--worker", self.worker]
+    def answers(self) -> dict[str, str]:
+        """The combination as Copier answers."""
+        answers = {"db": self.db, "worker": self.worker}
         if self.broker:
-            flags += ["--broker", self.broker]
-        return flags
+            answers["broker"] = self.broker
+        return answers
+
+    def flags(self) -> list[str]:
+        """The combination as `newservice create` flags."""
+        return [part for key, value in self.answers().items() for part in (f"--{key}", value)]
 
     def servers(self) -> list[Server]:
         servers = [s for s in (DATABASE_SERVERS[self.db],) if s is not None]
@@ -82,15 +87,31 @@ def service_environment(combo: Combination, index: int) -> dict[str, str]:
     return {"DATABASE_URL": urls[combo.db], "REDIS_URL": redis_url, "BROKER_URL": broker_url}
 
 
-@contextmanager
-def _locked(path: Path) -> Iterator[None]:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(lock, fcntl.LOCK_UN)
+def cached_venv(requirements: Sequence[str], *, cache: Path, cwd: Path) -> Path:
+    """A virtual environment under `cache` holding `requirements`, built once per set.
+
+    Keyed by the requirement set: an unchanged set reuses its venv, a changed one gets a new
+    venv (uv's download cache makes a rebuild quick). Parallel test workers, or a test run
+    and a benchmark, may want the same venv: one builds it, the others wait on its lock.
+    Also used by bench/harness.py.
+    """
+    key = hashlib.sha256("\n".join(sorted(requirements)).encode()).hexdigest()[:12]
+    venv = cache / f"venv-{PYTHON_TAG}-{key}"
+    uv = shutil.which("uv", path=str(Path(sys.executable).parent)) or shutil.which("uv")
+    if uv is None:
+        raise RuntimeError("uv is required to build the venvs: pip install -e '.[test]'")
+    cache.mkdir(parents=True, exist_ok=True)
+    with FileLock(venv.with_suffix(".lock")):
+        if not (venv / "done").exists():
+            shutil.rmtree(venv, ignore_errors=True)
+            run([uv, "venv", "--quiet", "--python", sys.executable, str(venv)], cwd=cache)
+            run(
+                [uv, "pip", "install", "--quiet", "--compile-bytecode",
+                 "--python", str(venv / "bin" / "python"), *sorted(requirements)],
+                cwd=cwd,
+            )  # fmt: skip
+            (venv / "done").touch()
+    return venv
 
 
 def shared_venv(project: Path) -> Path:
@@ -101,24 +122,8 @@ def shared_venv(project: Path) -> Path:
     while Celery's Redis transport wants a newer one).
     """
     pyproject = tomllib.loads((project / "pyproject.toml").read_text(encoding="utf-8"))["project"]
-    requirements = sorted([*pyproject["dependencies"], *pyproject["optional-dependencies"]["dev"]])
-    key = hashlib.sha256("\n".join(requirements).encode()).hexdigest()[:12]
-    venv = CACHE / f"venv-{PYTHON_TAG}-{key}"
-    uv = shutil.which("uv", path=str(Path(sys.executable).parent)) or shutil.which("uv")
-    if uv is None:
-        raise RuntimeError("uv is required by the end-to-end tests: pip install -e '.[test]'")
-    # Parallel test workers may want the same venv: one builds it, the other waits.
-    with _locked(venv.with_suffix(".lock")):
-        if not (venv / "done").exists():
-            shutil.rmtree(venv, ignore_errors=True)
-            run([uv, "venv", "--quiet", "--python", sys.executable, str(venv)], cwd=CACHE)
-            run(
-                [uv, "pip", "install", "--quiet", "--compile-bytecode",
-                 "--python", str(venv / "bin" / "python"), *requirements],
-                cwd=project,
-            )  # fmt: skip
-            (venv / "done").touch()
-    return venv
+    requirements = [*pyproject["dependencies"], *pyproject["optional-dependencies"]["dev"]]
+    return cached_venv(requirements, cache=CACHE, cwd=project)
 
 
 def run(

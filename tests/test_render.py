@@ -8,42 +8,27 @@ from __future__ import annotations
 
 import re
 import tomllib
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 import yaml
 from pytest_copie.plugin import Copie
 
+from tests.generated import Combination
+
 REPO = Path(__file__).resolve().parents[1]
 PACKAGE = "render_check"
 
 
-@dataclass(frozen=True)
-class Case:
-    db: str
-    worker: str
-    broker: str | None = None
-
-    @property
-    def id(self) -> str:
-        return "-".join(part for part in (self.db, self.worker, self.broker) if part)
-
-    def answers(self) -> dict[str, str]:
-        answers = {"project_name": "Render Check", "db": self.db, "worker": self.worker}
-        if self.broker:
-            answers["broker"] = self.broker
-        return answers
-
-
+# One of each database and of each worker setup (tests/test_generated.py runs them all).
 CASES = [
-    Case("postgresql", "celery", "redis"),
-    Case("mysql", "celery", "redis"),
-    Case("sqlite", "celery", "redis"),
-    Case("postgresql", "celery", "rabbitmq"),
-    Case("postgresql", "rq"),
-    Case("postgresql", "arq"),
-    Case("sqlite", "none"),
+    Combination("postgresql", "celery", "redis"),
+    Combination("mysql", "celery", "redis"),
+    Combination("sqlite", "celery", "redis"),
+    Combination("postgresql", "celery", "rabbitmq"),
+    Combination("postgresql", "rq"),
+    Combination("postgresql", "arq"),
+    Combination("sqlite", "none"),
 ]
 
 # What every generated service has (DESIGN.md), whatever the answers.
@@ -89,8 +74,9 @@ def dependency_names(pyproject: Path) -> set[str]:
 
 
 @pytest.mark.parametrize("case", CASES, ids=[case.id for case in CASES])
-def test_template_renders(copie: Copie, case: Case) -> None:
-    result = copie.copy(extra_answers=case.answers(), template_dir=REPO)
+def test_template_renders(copie: Copie, case: Combination) -> None:
+    answers = {"project_name": "Render Check", **case.answers()}
+    result = copie.copy(extra_answers=answers, template_dir=REPO)
     assert result.exception is None, result.exception
     assert result.project_dir is not None
     project = result.project_dir
@@ -99,7 +85,7 @@ def test_template_renders(copie: Copie, case: Case) -> None:
     assert missing == []
 
     recorded = yaml.safe_load((project / ".copier-answers.yml").read_text(encoding="utf-8"))
-    assert {key: recorded.get(key) for key in case.answers()} == case.answers()
+    assert {key: recorded.get(key) for key in answers} == answers
 
     files = [path for path in project.rglob("*") if ".git" not in path.parts]
     assert [p for p in files if p.name.endswith(".jinja") or "{{" in str(p)] == []

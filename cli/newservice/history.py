@@ -23,18 +23,15 @@ The refs, here and in the wheel's bundle:
 
 from __future__ import annotations
 
-import sys
 import tempfile
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
+
+from filelock import FileLock
 
 from newservice import gitops
 from newservice.errors import NewserviceError
 from newservice.revisions import is_newer, version_of
-
-if sys.platform != "win32":
-    import fcntl
 
 STORE_URL = "~/.local/share/newservice/template.bundle"
 """The template source every project made by an installed newservice records."""
@@ -77,7 +74,8 @@ def install(bundle: Path, store: Path) -> str:
         raise NewserviceError(
             f"cannot create {store.parent} for the template history: {error.strerror}"
         ) from error
-    with _locked(store.with_name(store.name + ".lock")):
+    # Two installs never merge at once.
+    with FileLock(store.with_name(store.name + ".lock")):
         stored = list_heads(store) if store.exists() else {}
         if stored is None:
             raise NewserviceError(
@@ -131,17 +129,3 @@ def _merge(
             ["bundle", "create", "--quiet", str(merged), "--all"], git_dir=repo, what=what
         )
         merged.replace(store)
-
-
-@contextmanager
-def _locked(path: Path) -> Iterator[None]:
-    """Hold an exclusive lock on `path` (POSIX); two installs never merge at once."""
-    if sys.platform == "win32":
-        yield
-        return
-    with path.open("a") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
