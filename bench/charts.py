@@ -88,8 +88,9 @@ def eventloop_chart(result: EventLoopResult, path: Path) -> None:
     labels = {
         "idle": "no jobs",
         "inline": "on the event loop\n(run_inline)",
-        "thread": "asyncio.to_thread\n(as generated)",
+        "thread": "one job thread\n(as generated)",
         "process": "process pool",
+        "worker": "arq worker\n(--worker arq)",
     }
     modes = result.modes
     figure, axis = plt.subplots(figsize=(9, 4.8), layout="constrained")

@@ -10,27 +10,34 @@ responsiveness. Compared, each on its own server:
 - `thread`: the generated service as it is (the queue's one CPU thread);
 - `inline`: the same job with its CPU part on the event loop (reports.service.run_inline);
 - `process`: the same job with its CPU part in a process pool, as a worker process gives;
+- `worker`: the service generated with `--worker arq`: the API enqueues each job on Redis
+  and a real arq worker process (`arq nsbench.worker.WorkerSettings`, as its README
+  says) runs it, its CPU part in the worker's process pool;
 - `idle`: no jobs, the baseline.
 """
 
 from __future__ import annotations
 
 import json
+import signal
+import subprocess
 from dataclasses import dataclass, field
 from typing import IO, Any
 
-from bench.harness import HarnessError, Load, Server, Workspace, free_port, spawn
+from bench.harness import HarnessError, Load, Server, Workspace, free_port, prepare_worker, spawn
 from bench.sizes import Sizes
 from bench.stats import Latency
 
 TARGET_P99_MS = 25.0
-MODES = ("idle", "inline", "thread", "process")
-OFFLOADED = ("thread", "process")
+MODES = ("idle", "inline", "thread", "process", "worker")
+OFFLOADED = ("thread", "process", "worker")
+WORKER = "arq"
 APPS = {
     "idle": "{package}.main:create_app",
     "thread": "{package}.main:create_app",
     "inline": "bench.remote.variants:create_inline_jobs_app",
     "process": "bench.remote.variants:create_process_jobs_app",
+    "worker": "{package}.main:create_app",
 }
 
 
@@ -102,16 +109,21 @@ def run_eventloop(sizes: Sizes, workspace: Workspace, log: IO[str]) -> EventLoop
         job_poll_ms=sizes.job_poll_s * 1000,
         probe_interval_ms=sizes.probe_interval_s * 1000,
     )
+    worker_workspace = prepare_worker(workspace, WORKER, log)
     server: Server | None = None
+    worker: WorkerProcess | None = None
     try:
         # idle and thread share the generated server, so they run one after the other.
-        for mode in ("idle", "thread", "inline", "process"):
+        for mode in ("idle", "thread", "inline", "process", "worker"):
             app = APPS[mode].format(package=workspace.package)
-            if server is None or server.app != app:
+            if server is None or server.app != app or mode == "worker":
                 if server is not None:
                     server.stop()
-                server = Server(f"jobs-{mode}", app, workspace, env=env)
+                on = worker_workspace if mode == "worker" else workspace
+                server = Server(f"jobs-{mode}", app, on, env=env)
                 server.start()
+                if mode == "worker":
+                    worker = WorkerProcess(on, env)
             if mode == "thread":
                 alone = _JobDriver(workspace, server, 1, sizes, sizes.eventloop_s / 3).result()
                 result.job_ms = Latency.of(alone["server_ms"]).p50
@@ -126,8 +138,39 @@ def run_eventloop(sizes: Sizes, workspace: Workspace, log: IO[str]) -> EventLoop
     finally:
         if server is not None:
             server.stop()
+        if worker is not None:
+            worker.stop()
     result.modes.sort(key=lambda found: MODES.index(found.mode))
     return result
+
+
+class WorkerProcess:
+    """The generated project's arq worker, started as its README says."""
+
+    def __init__(self, workspace: Workspace, env: dict[str, str]) -> None:
+        self.log_path = workspace.root / f"worker-{free_port()}.log"
+        command = [
+            str(workspace.python.parent / "arq"),
+            f"{workspace.package}.worker.WorkerSettings",
+        ]
+        with self.log_path.open("wb") as log:
+            self.process = spawn(
+                command,
+                cwd=workspace.project,
+                env=workspace.env(**env),
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+
+    def stop(self) -> None:
+        if self.process.poll() is not None:
+            return
+        self.process.send_signal(signal.SIGTERM)
+        try:
+            self.process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait(timeout=10)
 
 
 def _measure(mode: str, server: Server, workspace: Workspace, sizes: Sizes) -> Mode:

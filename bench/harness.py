@@ -35,6 +35,9 @@ REPO = Path(__file__).resolve().parents[1]
 CACHE = Path(os.environ.get("NEWSERVICE_BENCH_CACHE", Path.home() / ".cache" / "newservice-bench"))
 HOST = "127.0.0.1"
 POSTGRES_PORT = 5432
+REDIS_PORT = 6379
+REDIS_DATABASE = 15
+"""The test suite's generated projects use Redis databases 0 to 14."""
 ADMIN_DSN = os.environ.get(
     "BENCH_ADMIN_DSN", f"postgresql://postgres:postgres@{HOST}:{POSTGRES_PORT}/postgres"
 )
@@ -109,11 +112,12 @@ def free_port() -> int:
         return port
 
 
-def generate_project(parent: Path) -> Path:
-    """A fresh project from the installed newservice: PostgreSQL, no worker, no git."""
+def generate_project(parent: Path, worker: str = "none") -> Path:
+    """A fresh project from the installed newservice: PostgreSQL, `worker`, no git."""
+    parent.mkdir(parents=True, exist_ok=True)
     run(
         [console_script("newservice"), "create", PROJECT_NAME, "--defaults",
-         "--db", "postgresql", "--worker", "none", "--no-git"],
+         "--db", "postgresql", "--worker", worker, "--no-git"],
         cwd=parent, timeout=180,
     )  # fmt: skip
     return parent / PROJECT_NAME
@@ -138,6 +142,8 @@ class Workspace:
     project: Path
     python: Path
     database: str
+    settings: dict[str, str] = field(default_factory=dict)
+    """Settings of the service beyond the database's (a worker's REDIS_URL)."""
 
     @property
     def package(self) -> str:
@@ -159,6 +165,7 @@ class Workspace:
             DATABASE_URL=self.database_url(),
             LOG_LEVEL="INFO",
         )
+        env.update(self.settings)
         env.update(overrides)
         return env
 
@@ -198,6 +205,26 @@ def prepare(sizes: Sizes, root: Path, log: IO[str]) -> Workspace:
         "--users", str(sizes.users), "--projects", str(sizes.projects_per_user),
     )  # fmt: skip
     return workspace
+
+
+def prepare_worker(workspace: Workspace, worker: str, log: IO[str]) -> Workspace:
+    """The same service generated with a real `worker`, on `workspace`'s database (the
+    worker choice changes no table), with its own venv, and its queue on Redis database
+    REDIS_DATABASE, emptied first."""
+    print(f"  generating the project with --worker {worker}", file=log)
+    project = generate_project(workspace.root / f"worker-{worker}", worker=worker)
+    print("  building its virtual environment (cached)", file=log)
+    venv = project_venv(project)
+    worker_workspace = Workspace(
+        root=workspace.root,
+        project=project,
+        python=venv / "bin" / "python",
+        database=workspace.database,
+        settings={"REDIS_URL": f"redis://{HOST}:{REDIS_PORT}/{REDIS_DATABASE}"},
+    )
+    script = "import os, redis; redis.Redis.from_url(os.environ['REDIS_URL']).flushdb()"
+    run([str(worker_workspace.python), "-c", script], cwd=project, env=worker_workspace.env())
+    return worker_workspace
 
 
 def versions(workspace: Workspace) -> dict[str, str]:

@@ -176,7 +176,11 @@ def targets(report: Report) -> list[Target]:
     return found
 
 
-_OFFLOAD = {"thread": "on the job thread", "process": "in a process pool"}
+_OFFLOAD = {
+    "thread": "on the job thread",
+    "process": "in a process pool",
+    "worker": "in the arq worker",
+}
 _RECOVERY = {"proxy": "proxy cut", "restart": "PostgreSQL restart"}
 
 
@@ -405,7 +409,9 @@ def _eventloop(loop: EventLoopResult, chart: str | None) -> str:
         " understated. The CPU part runs in"
         " the job queue's one CPU thread as generated (worker=none), on the event loop"
         " (`reports.service.run_inline`), or in a process pool, as a worker process would;"
-        " the two variants swap only the job queue's offload (`bench/remote/variants.py`).",
+        " the two variants swap only the job queue's offload (`bench/remote/variants.py`)."
+        " Last, the service generated with `--worker arq`: the API enqueues on Redis and a"
+        " real arq worker process runs the jobs, their CPU part in its process pool.",
         "",
         "| CPU part runs | /health/live p50 ms | p90 ms | p99 ms | max ms | Probes | Jobs/s"
         " | Job p50 ms | Jobs |",
@@ -416,6 +422,7 @@ def _eventloop(loop: EventLoopResult, chart: str | None) -> str:
         "inline": "inline, on the event loop",
         "thread": "one job thread (generated)",
         "process": "process pool",
+        "worker": "arq worker on Redis (--worker arq)",
     }
     for mode in loop.modes:
         rows.append(
@@ -680,6 +687,14 @@ def _eventloop_notes(loop: EventLoopResult, cores: int) -> list[str]:
                 if process is not None
                 else ""
             )
+        )
+    worker = loop.mode("worker")
+    if worker is not None and not loop.met("worker"):
+        notes.append(
+            f"**arq worker: p99 {_n(worker.probe.p99)} ms, missed.** The worker's processes"
+            f" and the API share {cores} cores: the API's loop waits for a core while the"
+            " worker computes. A worker on its own host (or cores) leaves the loop only its"
+            " own work."
         )
     if process is not None and not loop.met("process"):
         notes.append(

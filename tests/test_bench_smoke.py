@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from tests.servers import POSTGRESQL, require
+from tests.servers import POSTGRESQL, REDIS, require
 
 pytestmark = pytest.mark.e2e
 
@@ -46,6 +46,7 @@ def positive(values: list[Any]) -> bool:
 @pytest.fixture(scope="module")
 def smoke(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, Any], Path]:
     require(POSTGRESQL)
+    require(REDIS)  # the event loop section's arq worker
     out = tmp_path_factory.mktemp("bench-report")
     env = {key: value for key, value in os.environ.items() if key != "PYTHONPATH"}
     if "NEWSERVICE_TEST_CACHE" in os.environ:
@@ -103,7 +104,13 @@ def test_overload_watches_the_connections(smoke: tuple[dict[str, Any], Path]) ->
 
 def test_event_loop_is_probed_in_every_mode(smoke: tuple[dict[str, Any], Path]) -> None:
     eventloop = smoke[0]["eventloop"]
-    assert [mode["mode"] for mode in eventloop["modes"]] == ["idle", "inline", "thread", "process"]
+    assert [mode["mode"] for mode in eventloop["modes"]] == [
+        "idle",
+        "inline",
+        "thread",
+        "process",
+        "worker",
+    ]
     for mode in eventloop["modes"]:
         assert is_number(mode["probe"]["p99"]), mode
     assert all(mode["jobs_per_s"] > 0 for mode in eventloop["modes"][1:])
