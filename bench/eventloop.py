@@ -19,12 +19,20 @@ responsiveness. Compared, each on its own server:
 from __future__ import annotations
 
 import json
-import signal
 import subprocess
 from dataclasses import dataclass, field
 from typing import IO, Any
 
-from bench.harness import HarnessError, Load, Server, Workspace, free_port, prepare_worker, spawn
+from bench.harness import (
+    HarnessError,
+    Load,
+    Server,
+    Workspace,
+    free_port,
+    prepare_worker,
+    spawn,
+    terminate,
+)
 from bench.sizes import Sizes
 from bench.stats import Latency
 
@@ -163,14 +171,7 @@ class WorkerProcess:
             )
 
     def stop(self) -> None:
-        if self.process.poll() is not None:
-            return
-        self.process.send_signal(signal.SIGTERM)
-        try:
-            self.process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait(timeout=10)
+        terminate(self.process, grace_s=30)  # arq lets running jobs finish
 
 
 def _measure(mode: str, server: Server, workspace: Workspace, sizes: Sizes) -> Mode:

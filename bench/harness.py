@@ -74,6 +74,18 @@ def spawn(command: Sequence[str], **options: Any) -> subprocess.Popen[Any]:
     )
 
 
+def terminate(process: subprocess.Popen[Any], grace_s: float = 15) -> None:
+    """Stop a helper as its own shutdown would (SIGTERM); kill it if that takes too long."""
+    if process.poll() is not None:
+        return
+    process.send_signal(signal.SIGTERM)
+    try:
+        process.wait(timeout=grace_s)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(timeout=10)
+
+
 def run(
     command: Sequence[str],
     *,
@@ -327,14 +339,8 @@ class Server:
         raise HarnessError(f"server {self.name} did not answer within {timeout:.0f} s")
 
     def stop(self) -> None:
-        if self.process is None or self.process.poll() is not None:
-            return
-        self.process.send_signal(signal.SIGTERM)
-        try:
-            self.process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait(timeout=10)
+        if self.process is not None:
+            terminate(self.process)
 
     def __enter__(self) -> Server:
         self.start()

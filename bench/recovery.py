@@ -35,6 +35,7 @@ from bench.harness import (
     free_port,
     run,
     spawn,
+    terminate,
 )
 from bench.sizes import Sizes
 from bench.throughput import PATH
@@ -156,13 +157,7 @@ class _Proxy:
         return self._expect("restored")
 
     def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=5)
+        terminate(self.process, grace_s=10)
 
 
 _EXCEPTION_LINE = re.compile(r"^((?:[A-Za-z_][\w]*\.)*[A-Z]\w*(?:Error|Exception)): ")
