@@ -42,8 +42,9 @@ ADMIN_DSN = os.environ.get(
     "BENCH_ADMIN_DSN", f"postgresql://postgres:postgres@{HOST}:{POSTGRES_PORT}/postgres"
 )
 PROJECT_NAME = "nsbench"
-# Only what the variants need beyond the generated dependencies: the sync driver of (c).
-EXTRA_REQUIREMENTS = ("psycopg[binary]>=3.2,<4",)
+# What bench/remote needs beyond the generated dependencies: the sync driver of (c), and
+# mypy with asyncpg's stubs, to type-check bench/remote where it runs (tests/test_bench_smoke.py).
+EXTRA_REQUIREMENTS = ("psycopg[binary]>=3.2,<4", "mypy>=1.13,<3", "asyncpg-stubs>=0.30,<1")
 _STATEMENTS = re.compile(r" GET /users 200 [0-9.]+ms sql=(\d+)")
 
 

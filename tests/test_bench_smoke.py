@@ -43,19 +43,23 @@ def positive(values: list[Any]) -> bool:
     return bool(values) and all(is_number(v) and v > 0 for v in values)
 
 
+def bench_env() -> dict[str, str]:
+    env = {key: value for key, value in os.environ.items() if key != "PYTHONPATH"}
+    if "NEWSERVICE_TEST_CACHE" in os.environ:
+        # CI keeps every cache inside its clone, to prove the install from scratch.
+        env["NEWSERVICE_BENCH_CACHE"] = str(Path(os.environ["NEWSERVICE_TEST_CACHE"]) / "bench")
+    return env
+
+
 @pytest.fixture(scope="module")
 def smoke(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, Any], Path]:
     require(POSTGRESQL)
     require(REDIS)  # the event loop section's arq worker
     out = tmp_path_factory.mktemp("bench-report")
-    env = {key: value for key, value in os.environ.items() if key != "PYTHONPATH"}
-    if "NEWSERVICE_TEST_CACHE" in os.environ:
-        # CI keeps every cache inside its clone, to prove the install from scratch.
-        env["NEWSERVICE_BENCH_CACHE"] = str(Path(os.environ["NEWSERVICE_TEST_CACHE"]) / "bench")
     result = subprocess.run(
         [sys.executable, "-m", "bench", "--smoke", "--out", str(out)],
         cwd=REPO,
-        env=env,
+        env=bench_env(),
         capture_output=True,
         text=True,
         timeout=900,
@@ -136,3 +140,31 @@ def test_report_has_every_section_and_verdict(smoke: tuple[dict[str, Any], Path]
         assert (out / chart).read_bytes().startswith(b"\x89PNG"), chart
         assert f"]({chart})" in markdown
     assert set(data["charts"]) == {"latency", "eventloop"}
+
+
+# The venv the smoke run used for the generated service (the cached one, found again).
+_SERVICE_VENV = """
+import sys
+from pathlib import Path
+from bench.harness import generate_project, project_venv
+print(project_venv(generate_project(Path(sys.argv[1]))))
+"""
+
+
+def test_the_remote_modules_pass_strict_mypy_where_they_run(
+    smoke: tuple[dict[str, Any], Path], tmp_path: Path
+) -> None:
+    # bench/remote runs in the generated service's venv, not in newservice's (whose mypy
+    # excludes it), so it is held to mypy --strict there.
+    found = subprocess.run(
+        [sys.executable, "-c", _SERVICE_VENV, str(tmp_path)],
+        cwd=REPO, env=bench_env(), capture_output=True, text=True, check=True, timeout=300,
+    )  # fmt: skip
+    python = Path(found.stdout.strip()) / "bin" / "python"
+    checked = subprocess.run(
+        # --config-file=: not newservice's configuration, which leaves bench/remote out.
+        [str(python), "-m", "mypy", "--config-file=", "--strict", "--no-incremental",
+         "bench/remote"],
+        cwd=REPO, capture_output=True, text=True, check=False, timeout=300,
+    )  # fmt: skip
+    assert checked.returncode == 0, checked.stdout + checked.stderr
