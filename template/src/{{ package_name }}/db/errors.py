@@ -1,52 +1,50 @@
 """Which errors mean "the database cannot be reached right now", as opposed to a bug.
 
-The API answers them with 503 and a JSON body (main.py), so a client knows to try again;
-background jobs retry them (reports/service.py and the worker). Anything else (an
-IntegrityError, a ValueError, ...) is not transient: a domain error where a service expects
-it, else a 500.
+SQLAlchemy knows, for each driver, which errors mean that a connection is gone (a restart,
+a failover, a network cut): it throws the connection away and marks the error
+(`connection_invalidated`). What it does not count is a connection that could not be
+opened at all, whatever the driver's error says (the server is down, refusing, starting up
+or out of connections): `mark_unavailable`, registered on every engine by build_engine(),
+adds those.
+
+The API answers transient errors with 503 and a JSON body (main.py), so a client knows to
+try again; background jobs retry them (reports/service.py and the worker). Anything else
+(no such table, a syntax error, an IntegrityError, ...) is a bug or a domain error: a 500
+with its traceback, or what the service maps it to.
 """
 
 from sqlalchemy import exc as sa_exc
+from sqlalchemy.engine import ExceptionContext
 
 # Every class a transient error belongs to; is_transient() tells which of their errors are.
 DATABASE_ERRORS: tuple[type[Exception], ...] = (sa_exc.DBAPIError, sa_exc.TimeoutError, OSError)
 
-_TRANSIENT_CLASSES: tuple[type[Exception], ...] = (
-    # The server refused, dropped or could not serve the connection (it is down, restarting,
-    # out of connections; on SQLite, the file cannot be opened or stays locked).
-    sa_exc.OperationalError,
-    # The driver lost its connection.
-    sa_exc.InterfaceError,
-    # No free connection in the pool within DB_POOL_TIMEOUT.
-    sa_exc.TimeoutError,
-    # asyncpg refuses a new connection with a bare OSError that SQLAlchemy does not wrap:
-    # ConnectionRefusedError, socket.gaierror, TimeoutError (DB_CONNECT_TIMEOUT).
-    OSError,
-)
+# SQLite's result codes for "another connection holds the database" (past the busy
+# timeout): contention that passes, where SQLite has no server to lose.
+_SQLITE_BUSY = ("SQLITE_BUSY", "SQLITE_LOCKED")
 
 
-# SQLSTATEs of a server that cannot serve now, which drivers may report as a plain
-# DBAPIError: "the database system is starting up / shutting down" (57P03), an
-# administrator's or a crash's shutdown (57P01, 57P02), out of connections (53300), and
-# class 08, connection exceptions.
-_TRANSIENT_SQLSTATES = frozenset({"57P01", "57P02", "57P03", "53300"})
+def mark_unavailable(context: ExceptionContext) -> None:
+    """The engine's `handle_error` listener: a failure to open a connection counts as a
+    disconnect, so the error comes out marked `connection_invalidated`."""
+    if context.connection is None and not context.is_disconnect:
+        context.is_disconnect = True
+        # The pooled connections may still be good (a full server refuses only new ones):
+        # they stay, and pre-ping tests each one before use.
+        context.invalidate_pool_on_disconnect = False
 
 
 def is_transient(error: BaseException) -> bool:
     """Whether `error` says the database could not be reached, so that trying again later
     may succeed."""
     if isinstance(error, sa_exc.DBAPIError):
-        # A connection lost in the middle of a statement: asyncpg's "connection was closed in
-        # the middle of operation" is a plain DBAPIError, which SQLAlchemy marks as a
-        # disconnect (the connection is invalidated, the pool replaces it).
-        if error.connection_invalidated:
-            return True
-        sqlstate = getattr(error.orig, "sqlstate", None)
-        if isinstance(sqlstate, str) and (
-            sqlstate in _TRANSIENT_SQLSTATES or sqlstate.startswith("08")
-        ):
-            return True
-    return isinstance(error, _TRANSIENT_CLASSES)
+        busy = str(getattr(error.orig, "sqlite_errorname", "")).startswith(_SQLITE_BUSY)
+        return error.connection_invalidated or busy
+    # No free connection in the pool within DB_POOL_TIMEOUT (sqlalchemy's TimeoutError), or
+    # a connection refused before the driver answered: asyncpg raises a bare OSError that
+    # SQLAlchemy does not wrap (ConnectionRefusedError, socket.gaierror, TimeoutError of
+    # DB_CONNECT_TIMEOUT).
+    return isinstance(error, sa_exc.TimeoutError | OSError)
 
 
 def describe_error(error: BaseException) -> str:
