@@ -21,20 +21,35 @@ get no bundle.
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import shutil
 import subprocess
 import tempfile
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 from hatchling.builders.config import BuilderConfig
 from hatchling.builders.hooks.plugin.interface import BuildHookInterface
 
-SDIST_BUNDLE = "_template.bundle"
-WHEEL_BUNDLE = "newservice/_template.bundle"
-TEMPLATE_PATHS = ("copier.yml", "includes", "template")
-BUILD_REFS = "refs/heads/builds/"
+
+def _template_layout() -> ModuleType:
+    # By path, not by import: the build environment has no newservice installed.
+    path = Path(__file__).resolve().parent / "cli" / "newservice" / "template_layout.py"
+    spec = importlib.util.spec_from_file_location("_newservice_template_layout", path)
+    if spec is None or spec.loader is None:
+        raise RuntimeError(f"cannot load {path}")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+_LAYOUT = _template_layout()
+TEMPLATE_PATHS: tuple[str, ...] = _LAYOUT.TEMPLATE_PATHS
+BUILD_REFS: str = _LAYOUT.BUILD_REFS
+SDIST_BUNDLE: str = _LAYOUT.BUNDLE_NAME
+WHEEL_BUNDLE = f"newservice/{SDIST_BUNDLE}"
 
 
 class TemplateHistoryHook(BuildHookInterface[BuilderConfig]):

@@ -15,8 +15,9 @@ from typing import Any
 
 import yaml
 
+from newservice.template_layout import TEMPLATE_PATHS
+
 REPO = Path(__file__).resolve().parents[1]
-TEMPLATE_PATHS = ("copier.yml", "includes", "template")
 
 # What v2 adds at the end of the generated README.md.
 V2_CHANGE = "\n## Changelog\n\nTemplate v2 adds this section.\n"

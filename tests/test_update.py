@@ -22,6 +22,7 @@ from typer.testing import CliRunner, Result
 import hatch_build
 from newservice import history
 from newservice.cli import app
+from newservice.template_layout import BUILD_REFS
 from tests.generated import Combination, check_project, run
 from tests.servers import require
 from tests.template_repos import (
@@ -415,7 +416,7 @@ def test_the_build_bundles_tags_and_a_snapshot_of_uncommitted_template_edits(
     heads = bundle_heads(tmp_path / "t.bundle")
     build = heads["HEAD"]
     assert build != head
-    assert heads[f"{history.BUILD_REFS}{build}"] == build
+    assert heads[f"{BUILD_REFS}{build}"] == build
     assert heads["refs/tags/v2"] == git(repo, "rev-parse", "v2")
     assert "refs/tags/v1" in heads
     # The repository is untouched: no new refs, and the edit is still uncommitted.
@@ -440,8 +441,8 @@ def test_the_store_only_grows_an_older_newservice_keeps_a_newer_ones_history(
 
     heads = bundle_heads(store)
     assert heads["refs/tags/v2"] == newer_build
-    assert heads[f"{history.BUILD_REFS}{newer_build}"] == newer_build
-    assert heads[f"{history.BUILD_REFS}{older_build}"] == older_build
+    assert heads[f"{BUILD_REFS}{newer_build}"] == newer_build
+    assert heads[f"{BUILD_REFS}{older_build}"] == older_build
     assert heads["HEAD"] == newer_build  # plain `copier update` without tags goes forward
     before = store.stat().st_mtime_ns
     history.install(tmp_path / "older.bundle", store)

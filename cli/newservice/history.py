@@ -24,7 +24,6 @@ The refs, here and in the wheel's bundle:
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Callable
 from pathlib import Path
 
 from filelock import FileLock
@@ -32,14 +31,12 @@ from filelock import FileLock
 from newservice import gitops
 from newservice.errors import NewserviceError
 from newservice.revisions import is_newer, version_of
+from newservice.template_layout import BUILD_REFS, BUNDLE_NAME
 
 STORE_URL = "~/.local/share/newservice/template.bundle"
 """The template source every project made by an installed newservice records."""
-BUILD_REFS = "refs/heads/builds/"
 
-_PACKAGED = Path(__file__).resolve().parent / "_template.bundle"
-
-Warn = Callable[[str], None]
+_PACKAGED = Path(__file__).resolve().parent / BUNDLE_NAME
 
 
 def store_path() -> Path:

@@ -23,6 +23,7 @@ from newservice.answers import Questions, parse_questions, read_questions
 from newservice.errors import NewserviceError, UsageError
 from newservice.history import STORE_URL, install_packaged
 from newservice.revisions import Revisions, local_location, looks_remote, open_revisions
+from newservice.template_layout import BUNDLE_NAME
 
 _PACKAGE = Path(__file__).resolve().parent
 CHECKOUT = _PACKAGE.parents[1]
@@ -53,7 +54,7 @@ def locate_template(*, template: str | None = None, vcs_ref: str | None = None) 
             str(CHECKOUT), "HEAD", read_questions(CHECKOUT / "copier.yml"), working_tree=True
         )
     raise NewserviceError(
-        f"the newservice template is missing: {_PACKAGE} holds no _template.bundle and"
+        f"the newservice template is missing: {_PACKAGE} holds no {BUNDLE_NAME} and"
         f" {CHECKOUT} no copier.yml; reinstall newservice"
     )
 
