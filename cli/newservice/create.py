@@ -6,7 +6,7 @@ have succeeded. Any failure, Ctrl-C included, removes the staging folder.
 
 `.copier-answers.yml` names the template (`_src_path`) and the commit rendered
 (`_commit`), which `newservice update` starts from. A commit Copier made up for
-uncommitted template edits is never left there (see `_forget_draft_commit`).
+uncommitted template edits is never left there.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from enum import Enum
 from pathlib import Path
 from typing import Any
 
-from newservice import gitops, version
+from newservice import answers_file, gitops, version
 from newservice.answers import Answers, Questions, collect
 from newservice.errors import NewserviceError, UsageError, copier_errors
 from newservice.template_source import TemplateSource, locate_template
@@ -137,7 +137,10 @@ def create(options: CreateOptions, warn: Warn) -> Created:
             source, built, answers, questions, warn, ask=ask, quiet=options.quiet, trust=trust
         )
         if rendered.drafted:
-            _forget_draft_commit(built)
+            # That commit exists nowhere: an update from it would fail, or worse, diff
+            # against the wrong files. Without `_commit`, Copier and newservice refuse
+            # to update the project and say why.
+            answers_file.forget_commit(built)
         updates, why_not = _updates_from(source, built, drafted=rendered.drafted)
         if why_not is not None and not options.quiet:
             warn(f"this project cannot be updated: {why_not}")
@@ -159,35 +162,8 @@ def _updates_from(
         return "none: no template commit recorded", (
             f"{source.url} is not a git repository, so no template commit is recorded"
         )
-    commit = _recorded_commit(project)
+    commit = answers_file.recorded_commit(project)
     return (f"from {source.url}, now at {commit}" if commit else f"from {source.url}"), None
-
-
-def _recorded_commit(project: Path) -> str | None:
-    try:
-        lines = (project / ".copier-answers.yml").read_text(encoding="utf-8").splitlines()
-    except (OSError, UnicodeDecodeError):
-        return None
-    for line in lines:
-        if line.startswith("_commit:"):
-            return line.partition(":")[2].strip() or None
-    return None
-
-
-def _forget_draft_commit(project: Path) -> None:
-    """Drop `_commit` from the answers: it names a commit made up for uncommitted edits.
-
-    An update from a commit that exists nowhere would fail, or worse, diff
-    against the wrong files; without `_commit` Copier and newservice refuse
-    to update the project and say why.
-    """
-    answers_file = project / ".copier-answers.yml"
-    try:
-        lines = answers_file.read_text(encoding="utf-8").splitlines(keepends=True)
-    except OSError as error:
-        raise NewserviceError(f"cannot read {answers_file}: {error.strerror}") from error
-    kept = [line for line in lines if not line.startswith("_commit:")]
-    answers_file.write_text("".join(kept), encoding="utf-8")
 
 
 def _destination_from_name(
