@@ -1,4 +1,8 @@
-"""git as newservice uses it: a new project's first commit, and the checks an update needs."""
+"""git as newservice uses it: a new project's first commit, and the checks an update needs.
+
+Every git command newservice runs goes through `run` (or `output`, which also
+judges the exit status), so each gets the same environment.
+"""
 
 from __future__ import annotations
 
@@ -28,41 +32,39 @@ def git_executable() -> str | None:
 
 def inside_work_tree(folder: Path) -> bool:
     """Whether `folder` (which exists) already belongs to a git work tree."""
-    git = git_executable()
-    if git is None:
+    if git_executable() is None:
         return False
-    result = subprocess.run(
-        [git, "rev-parse", "--is-inside-work-tree"],
-        cwd=folder,
-        env=_environment(),
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    result = run(["rev-parse", "--is-inside-work-tree"], cwd=folder)
     return result.returncode == 0 and result.stdout.strip() == "true"
 
 
 def initial_commit(project: Path, message: str) -> None:
     """`git init`, `git add -A` and one commit of everything in `project`."""
-    git = git_executable()
-    if git is None:
-        raise GitError("git is not installed")
-    env = _environment()
-    _run(git, project, env, "init", "--quiet")
-    for key in ("name", "email"):
-        configured = subprocess.run(
-            [git, "config", "--get", f"user.{key}"],
+    try:
+        output(["init", "--quiet"], cwd=project, what="git init failed")
+        identity = _fallback_identity(project)
+        output(["add", "--all"], cwd=project, env=identity, what="git add failed")
+        output(
+            ["commit", "--quiet", "--message", message],
             cwd=project,
-            env=env,
-            capture_output=True,
-            text=True,
-            check=False,
+            env=identity,
+            what="git commit failed",
         )
-        if not configured.stdout.strip():
-            env.setdefault(f"GIT_AUTHOR_{key.upper()}", _FALLBACK_IDENTITY[key])
-            env.setdefault(f"GIT_COMMITTER_{key.upper()}", _FALLBACK_IDENTITY[key])
-    _run(git, project, env, "add", "--all")
-    _run(git, project, env, "commit", "--quiet", "--message", message)
+    except GitError as error:
+        raise GitError(f"{error.message} (use --no-git to skip git)") from error
+
+
+def _fallback_identity(project: Path) -> dict[str, str]:
+    """The variables that give a commit in `project` the fallback identity where git has none."""
+    env = {}
+    for key in ("name", "email"):
+        if run(["config", "--get", f"user.{key}"], cwd=project).stdout.strip():
+            continue
+        for role in ("AUTHOR", "COMMITTER"):
+            variable = f"GIT_{role}_{key.upper()}"
+            if variable not in os.environ:
+                env[variable] = _FALLBACK_IDENTITY[key]
+    return env
 
 
 def _environment() -> dict[str, str]:
@@ -70,16 +72,6 @@ def _environment() -> dict[str, str]:
     for name in _REDIRECTING_VARIABLES:
         env.pop(name, None)
     return env
-
-
-def _run(git: str, project: Path, env: dict[str, str], *args: str) -> None:
-    result = subprocess.run(
-        [git, *args], cwd=project, env=env, capture_output=True, text=True, check=False
-    )
-    if result.returncode != 0:
-        lines = (result.stderr or result.stdout).strip().splitlines()
-        reason = lines[-1] if lines else f"exit status {result.returncode}"
-        raise GitError(f"git {args[0]} failed: {reason} (use --no-git to skip git)")
 
 
 def require_git(purpose: str) -> str:
