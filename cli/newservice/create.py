@@ -16,7 +16,7 @@ import secrets
 import shutil
 import tempfile
 import warnings
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from enum import Enum
@@ -25,10 +25,8 @@ from typing import Any
 
 from newservice import answers_file, gitops, version
 from newservice.answers import Answers, Questions, collect
-from newservice.errors import NewserviceError, UsageError, copier_errors
+from newservice.errors import NewserviceError, UsageError, Warn, copier_errors
 from newservice.template_source import TemplateSource, locate_template
-
-Warn = Callable[[str], None]
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import ast
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 
 USAGE_EXIT = 2
@@ -19,6 +19,9 @@ CONFLICTS_EXIT = 3
 """`newservice update` finished, but some files hold conflicts to resolve by hand."""
 UPDATE_AVAILABLE_EXIT = 10
 """`newservice check-update`: the project is behind the installed template."""
+
+Warn = Callable[[str], None]
+"""How a command reports what did not stop it; the CLI prints it as one line on stderr."""
 
 
 class NewserviceError(Exception):

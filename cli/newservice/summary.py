@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import shlex
 from pathlib import Path
 
@@ -10,6 +9,7 @@ from rich.console import Console
 from rich.text import Text
 
 from newservice.create import Created, GitOutcome
+from newservice.display import display_path, print_steps
 
 _SHOWN = (
     ("project_name", "name"),
@@ -21,7 +21,7 @@ _SHOWN = (
 
 
 def show_summary(console: Console, created: Created, cwd: Path) -> None:
-    where = _display_path(created.dest, cwd)
+    where = display_path(created.dest, cwd)
     name = str(created.answers.get("project_name", created.dest.name))
     if created.git is GitOutcome.PRETEND:
         heading = Text.assemble(
@@ -44,15 +44,14 @@ def show_summary(console: Console, created: Created, cwd: Path) -> None:
 
     console.print()
     console.print(Text("Next steps", style="bold"))
-    for number, step in enumerate(next_steps(created, cwd), start=1):
-        console.print(Text.assemble(f"  {number}. ", (step, "cyan")), soft_wrap=True)
+    print_steps(console, next_steps(created, cwd))
 
 
 def next_steps(created: Created, cwd: Path) -> list[str]:
     package = created.answers.get("package_name", "<package>")
     steps = []
     if created.dest != cwd:
-        steps.append(f"cd {shlex.quote(_display_path(created.dest, cwd))}")
+        steps.append(f"cd {shlex.quote(display_path(created.dest, cwd))}")
     steps += [
         "python -m venv .venv && . .venv/bin/activate",
         'pip install -e ".[dev]"',
@@ -70,9 +69,3 @@ def next_steps(created: Created, cwd: Path) -> list[str]:
         # is the one place that spells it out.
         steps.append("start the worker as README.md shows (and the broker, if compose runs it)")
     return steps
-
-
-def _display_path(path: Path, cwd: Path) -> str:
-    if path.is_relative_to(cwd):
-        return os.path.relpath(path, cwd)
-    return str(path)

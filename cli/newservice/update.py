@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import tempfile
 import warnings
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,13 +25,12 @@ from typing import Any, Literal
 from newservice import answers_file, gitops, version
 from newservice.answers import Answers, Questions, collect
 from newservice.answers_file import ANSWERS_FILE
-from newservice.errors import NewserviceError, UsageError, copier_errors
+from newservice.errors import NewserviceError, UsageError, Warn, copier_errors
 from newservice.history import STORE_URL, install_packaged, store_path
 from newservice.revisions import Revisions, is_newer, open_revisions
 from newservice.template_source import default_commit, read_questions_at, resolve_vcs_ref
 
 ConflictStyle = Literal["inline", "rej"]
-Warn = Callable[[str], None]
 
 # Conflicted index entries, as `git status` shows them.
 _UNMERGED = {"DD", "AU", "UD", "UA", "DU", "AA", "UU"}

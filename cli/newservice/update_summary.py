@@ -7,7 +7,6 @@ so taking it would delete their code.
 
 from __future__ import annotations
 
-import os
 import shlex
 from pathlib import Path
 from typing import Any
@@ -15,6 +14,7 @@ from typing import Any
 from rich.console import Console
 from rich.text import Text
 
+from newservice.display import display_path, print_steps
 from newservice.history import STORE_URL
 from newservice.update import Check, Updated
 
@@ -29,7 +29,7 @@ UNDO = (
 
 
 def show_update(console: Console, updated: Updated, cwd: Path) -> None:
-    where = _display_path(updated.project, cwd)
+    where = _where(updated.project, cwd)
     console.print(_heading(updated, where), soft_wrap=True)
     for key, old, new in updated.answers:
         console.print(
@@ -63,7 +63,7 @@ def show_update(console: Console, updated: Updated, cwd: Path) -> None:
             "run the project's tests (pytest)",
             f'git add -A && git commit -m "Update to template {updated.new}"',
         ]
-        _numbered(console, steps)
+        print_steps(console, steps)
     console.print(
         Text.assemble("To abandon the update: ", (UNDO[0], "cyan"), f". {UNDO[1]}"),
         soft_wrap=True,
@@ -71,7 +71,7 @@ def show_update(console: Console, updated: Updated, cwd: Path) -> None:
 
 
 def show_check(console: Console, checked: Check, cwd: Path) -> None:
-    where = _display_path(checked.project, cwd)
+    where = _where(checked.project, cwd)
     if checked.source == STORE_URL:
         versions = f"project at {checked.old}, installed template {checked.new}"
     else:
@@ -148,25 +148,17 @@ def _show_conflict_help(console: Console, updated: Updated, steps: list[str]) ->
             "run the project's tests (pytest)",
             f'git add -A && git commit -m "Update to template {updated.new}"',
         ]
-    _numbered(console, steps)
+    print_steps(console, steps)
     console.print(
         Text.assemble(("git diff HEAD", "cyan"), " shows everything the update changed."),
         soft_wrap=True,
     )
 
 
-def _numbered(console: Console, steps: list[str]) -> None:
-    for number, step in enumerate(steps, start=1):
-        console.print(Text.assemble(f"  {number}. ", (step, "cyan")), soft_wrap=True)
-
-
 def _show(value: Any) -> str:
     return "(none)" if value is None else str(value)
 
 
-def _display_path(path: Path, cwd: Path) -> str:
-    if path == cwd:
-        return path.name
-    if path.is_relative_to(cwd):
-        return os.path.relpath(path, cwd)
-    return str(path)
+def _where(project: Path, cwd: Path) -> str:
+    # The messages name the project; "." would not.
+    return project.name if project == cwd else display_path(project, cwd)
