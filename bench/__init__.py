@@ -7,8 +7,11 @@ charts). CI runs only the smoke size (tests/test_bench_smoke.py), to keep them w
 - `sizes.py`     full and smoke sizes
 - `harness.py`   the generated project, its cached venv and database, servers, load runs
 - `generation.py`, `throughput.py`, `overload.py`, `eventloop.py`, `recovery.py`
-                 one benchmark each (1-5 of the report)
-- `report.py`, `charts.py`, `machine.py`, `stats.py`  the report and what goes in it
+                 one benchmark each (1-5 of the report): how it runs, and its section
+                 of the report (targets, tables, notes)
+- `section.py`   what a benchmark's section of the report declares
+- `report.py`    puts the sections in order: the markdown, the JSON, the console table
+- `formatting.py`, `charts.py`, `machine.py`, `stats.py`  what goes in the report
 - `remote/`      scripts run by the generated project's venv: the load generator, the
                  variant apps, the floor app, the database tool, the TCP proxy
 

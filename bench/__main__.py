@@ -23,16 +23,13 @@ import tempfile
 import time
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
-from bench import charts, report
-from bench.eventloop import run_eventloop
-from bench.generation import run_generation
+from bench import charts, eventloop, generation, overload, recovery, report, throughput
 from bench.harness import REPO, HarnessError, prepare, versions
 from bench.machine import Machine, load_average
-from bench.overload import run_overload
-from bench.recovery import reused_restart, run_recovery
+from bench.section import Section
 from bench.sizes import FULL, SMOKE, Sizes
-from bench.throughput import run_throughput
 
 REPORT = "benchmarks.md"
 RESULTS = "benchmarks.json"
@@ -85,38 +82,44 @@ def _log(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 
 
+def _chosen(section: Section[Any], sections: set[str]) -> bool:
+    """Whether the section is to run; if so, the log says it starts."""
+    if section.name in sections:
+        _log(section.title)
+    return section.name in sections
+
+
 def _measure(
     args: argparse.Namespace, result: report.Report, sections: set[str], root: Path
 ) -> None:
     """Run the chosen sections into `result`; the database is dropped whatever happens."""
     sizes = result.sizes
     # Read first: a run writing to docs/ overwrites the file it names.
-    reused = reused_restart(args.reuse_restart) if args.reuse_restart else None
-    if "generation" in sections:
-        _log("1. generation")
-        result.generation = run_generation(sizes, root, sys.stderr)
-    if not sections - {"generation"}:
+    reused = recovery.reused_restart(args.reuse_restart) if args.reuse_restart else None
+    if _chosen(generation.SECTION, sections):
+        result.generation = generation.run_generation(sizes, root, sys.stderr)
+    if not sections - {generation.SECTION.name}:
         return
     _log("setting up the generated service")
     workspace = prepare(sizes, root, sys.stderr)
     try:
         result.machine.service_versions = versions(workspace)
-        if "throughput" in sections:
-            _log("2. throughput and latency")
-            result.throughput = run_throughput(sizes, workspace, sys.stderr)
-        if "overload" in sections:
-            _log("3. overload")
-            result.overload = run_overload(sizes, workspace, sys.stderr)
-        if "eventloop" in sections:
-            _log("4. event loop")
-            result.eventloop = run_eventloop(sizes, workspace, sys.stderr)
-        if "recovery" in sections:
-            # Last: a real restart disturbs PostgreSQL for everything after it.
-            _log("5. recovery")
-            result.recoveries.append(run_recovery(sizes, workspace, sys.stderr, method="proxy"))
+        if _chosen(throughput.SECTION, sections):
+            result.throughput = throughput.run_throughput(sizes, workspace, sys.stderr)
+        if _chosen(overload.SECTION, sections):
+            result.overload = overload.run_overload(sizes, workspace, sys.stderr)
+        if _chosen(eventloop.SECTION, sections):
+            result.eventloop = eventloop.run_eventloop(sizes, workspace, sys.stderr)
+        # Last: a real restart disturbs PostgreSQL for everything after it.
+        if _chosen(recovery.SECTION, sections):
+            result.recoveries.append(
+                recovery.run_recovery(sizes, workspace, sys.stderr, method=recovery.Outage.PROXY)
+            )
             if args.restart_postgres:
                 result.recoveries.append(
-                    run_recovery(sizes, workspace, sys.stderr, method="restart")
+                    recovery.run_recovery(
+                        sizes, workspace, sys.stderr, method=recovery.Outage.RESTART
+                    )
                 )
             elif reused is not None:
                 result.recoveries.append(reused)
@@ -130,10 +133,10 @@ def _measure(
 def _write(result: report.Report, out: Path) -> None:
     if result.throughput is not None:
         charts.latency_chart(result.throughput, out / LATENCY_CHART)
-        result.charts["latency"] = LATENCY_CHART
+        result.charts[throughput.CHART] = LATENCY_CHART
     if result.eventloop is not None:
         charts.eventloop_chart(result.eventloop, out / EVENTLOOP_CHART)
-        result.charts["eventloop"] = EVENTLOOP_CHART
+        result.charts[eventloop.CHART] = EVENTLOOP_CHART
     (out / REPORT).write_text(report.to_markdown(result), encoding="utf-8")
     (out / RESULTS).write_text(
         json.dumps(report.to_json(result), indent=1, allow_nan=False) + "\n", encoding="utf-8"

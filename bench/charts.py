@@ -13,11 +13,16 @@ import matplotlib.pyplot as plt
 from matplotlib.axes import Axes
 from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
 
-from bench.eventloop import TARGET_P99_MS, EventLoopResult
-from bench.throughput import VARIANTS, ThroughputResult
+from bench.eventloop import TARGET_P99_MS, EventLoopResult, JobMode
+from bench.throughput import VARIANTS, ThroughputResult, VariantKey
 
-_COLOURS = {"a": "#1f77b4", "b": "#d62728", "c": "#ff7f0e", "d": "#2ca02c"}
-_MARKERS = {"a": "o", "b": "s", "c": "^", "d": "D"}
+# Colour and marker of each variant's line.
+_STYLES = {
+    VariantKey.GENERATED: ("#1f77b4", "o"),
+    VariantKey.NPLUS1: ("#d62728", "s"),
+    VariantKey.SYNC: ("#ff7f0e", "^"),
+    VariantKey.FLOOR: ("#2ca02c", "D"),
+}
 
 
 def _plain_numbers(axis: Axes, which: str) -> None:
@@ -55,8 +60,8 @@ def latency_chart(result: ThroughputResult, path: Path) -> None:
                 axis.plot(
                     [x for x, _ in points],
                     [y for _, y in points],
-                    marker=_MARKERS[variant.key],
-                    color=_COLOURS[variant.key],
+                    color=_STYLES[variant.key][0],
+                    marker=_STYLES[variant.key][1],
                     label=f"({variant.key}) {variant.label}",
                     linewidth=2,
                 )
@@ -86,11 +91,11 @@ def latency_chart(result: ThroughputResult, path: Path) -> None:
 def eventloop_chart(result: EventLoopResult, path: Path) -> None:
     """/health/live p50, p99 and max for each way of running the jobs."""
     labels = {
-        "idle": "no jobs",
-        "inline": "on the event loop\n(run_inline)",
-        "thread": "one job thread\n(as generated)",
-        "process": "process pool",
-        "worker": "arq worker\n(--worker arq)",
+        JobMode.IDLE: "no jobs",
+        JobMode.INLINE: "on the event loop\n(run_inline)",
+        JobMode.THREAD: "one job thread\n(as generated)",
+        JobMode.PROCESS: "process pool",
+        JobMode.WORKER: "arq worker\n(--worker arq)",
     }
     modes = result.modes
     figure, axis = plt.subplots(figsize=(9, 4.8), layout="constrained")

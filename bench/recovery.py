@@ -22,9 +22,12 @@ import signal
 import subprocess
 import time
 from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
 from pathlib import Path
 from typing import IO, Any
 
+from bench.formatting import TIMES, excess_over, format_counts, format_number, markdown_table
 from bench.harness import (
     HOST,
     POSTGRES_PORT,
@@ -37,6 +40,7 @@ from bench.harness import (
     spawn,
     terminate,
 )
+from bench.section import Context, Section, Target
 from bench.sizes import Sizes
 from bench.throughput import PATH
 
@@ -45,9 +49,16 @@ _RESTART_ALLOWANCE_S = 10.0
 """How long the load goes on for a real restart, on top of before and after."""
 
 
+class Outage(StrEnum):
+    """How the database is taken away."""
+
+    PROXY = "proxy"
+    RESTART = "restart"
+
+
 @dataclass
 class RecoveryResult:
-    method: str
+    method: Outage
     clients: int
     down_s: float
     """From taking the database away until it was back."""
@@ -64,16 +75,8 @@ class RecoveryResult:
     service's log during the run."""
 
     @property
-    def server_errors(self) -> int:
-        return sum(n for status, n in self.statuses.items() if status.startswith("5"))
-
-    @property
     def count_500(self) -> int:
         return self.statuses.get("500", 0)
-
-    @property
-    def met(self) -> bool:
-        return self.recovery_s < TARGET_S and self.count_500 == 0
 
 
 def _number(value: object) -> float:
@@ -92,9 +95,9 @@ def reused_restart(path: Path) -> RecoveryResult:
     except (OSError, ValueError) as error:
         raise HarnessError(f"--reuse-restart {path}: {error}") from error
     for entry in data.get("recovery") or []:
-        if entry.get("method") == "restart":
+        if entry.get("method") == Outage.RESTART:
             return RecoveryResult(
-                method="restart",
+                method=Outage.RESTART,
                 clients=int(entry["clients"]),
                 down_s=_number(entry.get("down_s")),
                 recovery_s=_number(entry.get("recovery_s")),
@@ -184,7 +187,7 @@ def _exceptions(log: str) -> dict[str, int]:
 
 
 def _analyse(
-    method: str, clients: int, timeline: list[list[float]], away: float, back: float
+    method: Outage, clients: int, timeline: list[list[float]], away: float, back: float
 ) -> RecoveryResult:
     statuses: dict[str, int] = {}
     names = {0: "connect", -1: "timeout", -2: "disconnected"}
@@ -208,11 +211,11 @@ def _analyse(
 
 
 def run_recovery(
-    sizes: Sizes, workspace: Workspace, log: IO[str], *, method: str
+    sizes: Sizes, workspace: Workspace, log: IO[str], *, method: Outage
 ) -> RecoveryResult:
-    expected_down = sizes.recovery_down_s if method == "proxy" else _RESTART_ALLOWANCE_S
+    expected_down = sizes.recovery_down_s if method == Outage.PROXY else _RESTART_ALLOWANCE_S
     total = sizes.recovery_before_s + expected_down + sizes.recovery_after_s
-    proxy = _Proxy(workspace, lifetime=total + 120) if method == "proxy" else None
+    proxy = _Proxy(workspace, lifetime=total + 120) if method == Outage.PROXY else None
     port = proxy.port if proxy else POSTGRES_PORT
     server = Server(
         f"recovery-{method}",
@@ -260,3 +263,123 @@ def run_recovery(
         file=log,
     )
     return result
+
+
+# --- in the report --------------------------------------------------------------------
+
+_OUTAGE_NAMES = {Outage.PROXY: "proxy cut", Outage.RESTART: "PostgreSQL restart"}
+
+
+def _outage(result: RecoveryResult) -> str:
+    """How the database was taken away, and when, for a result of an earlier run."""
+    name = _OUTAGE_NAMES[result.method]
+    if result.measured_at:
+        when = datetime.fromisoformat(result.measured_at)
+        return f"{name} (measured in the run of {when:%Y-%m-%d %H:%M} UTC)"
+    return name
+
+
+def _targets(results: list[RecoveryResult]) -> list[Target]:
+    found: list[Target] = []
+    for result in results:
+        found += [
+            Target(
+                f"{_outage(result)}: succeed again < {TARGET_S:.0f} s after",
+                f"{format_number(result.recovery_s, 2)} s",
+                result.recovery_s < TARGET_S,
+                excess_over(result.recovery_s, TARGET_S, "s"),
+            ),
+            Target(
+                f"{_outage(result)}: no 500s",
+                f"{result.count_500} {TIMES} 500",
+                result.count_500 == 0,
+                f"{result.count_500} {TIMES} 500",
+            ),
+        ]
+    return found
+
+
+def _text(results: list[RecoveryResult], _chart: str | None) -> str:
+    rows = [
+        "GET /users?limit=50 from a few clients while the database goes away and comes back."
+        " *Proxy cut*: the service reaches PostgreSQL through a TCP proxy"
+        " (`bench/remote/tcpproxy.py`) that resets every connection and refuses new ones,"
+        " then listens again; nothing else on the machine notices. *PostgreSQL restart*:"
+        " `pg_ctlcluster ... restart` (only with `--restart-postgres`; a later run may carry"
+        " that result over with `--reuse-restart`, rather than disturb every user of the"
+        " server again). *Back*: the proxy"
+        " listens again / pg_isready answers after the restart. *Recovered*: from back to the"
+        " first success after the last failure.",
+        "",
+        markdown_table(
+            ["How", "Clients", "Down s", "Recovered after s", "Responses"],
+            "lrrrl",
+            [
+                [
+                    _outage(result),
+                    result.clients,
+                    format_number(result.down_s, 2),
+                    format_number(result.recovery_s, 2),
+                    format_counts(result.statuses),
+                ]
+                for result in results
+            ],
+        ),
+    ]
+    if any(result.measured_at for result in results):
+        rows += [
+            "",
+            "A result carried over from an earlier run was measured with the template and"
+            " service of that run, which may differ from this one's.",
+        ]
+    return "\n".join(rows)
+
+
+def _notes(results: list[RecoveryResult], _context: Context) -> list[str]:
+    return [_recovery_note(result) for result in results]
+
+
+def _recovery_note(result: RecoveryResult) -> str:
+    outage = _outage(result)
+    text = (
+        f"**{outage[0].upper()}{outage[1:]}.** Requests succeed again"
+        f" {format_number(result.recovery_s, 2)} s after the database is back: `pool_pre_ping`"
+        " finds the dead pooled connections at checkout and replaces them, so nothing stale is"
+        " handed to a request afterwards."
+    )
+    unavailable = result.statuses.get("503", 0)
+    if unavailable:
+        text += (
+            f" While it was away ({format_number(result.down_s, 2)} s), {unavailable} requests"
+            " got a 503: the service maps a lost or refused database connection to 503, which"
+            " a client may retry, instead of a 500."
+        )
+    if result.count_500 and unavailable:
+        causes = "; ".join(f"{name} {TIMES} {n}" for name, n in result.causes.items()) or "none"
+        text += (
+            f" {result.count_500} requests still got a 500. The exceptions that ended"
+            f" tracebacks in the service's log during the run: {causes}. A lost connection"
+            " reported that way is one the service's mapping to 503 (db/errors.py) does not"
+            " recognise yet."
+        )
+    elif result.count_500:
+        text += (
+            f" But {result.count_500} requests got a 500 while it was away"
+            f" ({format_number(result.down_s, 2)} s): those in flight when the connections"
+            " dropped, and every request that arrived while the database refused connections."
+            " The connection errors (sqlalchemy.exc.OperationalError / InterfaceError,"
+            " OSError) reached no exception handler, so FastAPI answered 500. Zero 500s needs"
+            " the service to map a lost or refused database connection to 503 with"
+            " Retry-After; pre-ping alone cannot make a query succeed while the server is"
+            " down."
+        )
+    return text
+
+
+SECTION = Section(
+    name="recovery",
+    title="Recovery",
+    targets=_targets,
+    text=_text,
+    notes=_notes,
+)

@@ -45,3 +45,8 @@ class Latency:
 
 def ratio(numerator: float, denominator: float) -> float:
     return numerator / denominator if denominator else math.nan
+
+
+def failures(statuses: dict[str, int]) -> dict[str, int]:
+    """The responses that were not a success (2xx), by status or failure."""
+    return {status: n for status, n in statuses.items() if not status.startswith("2")}
