@@ -11,9 +11,6 @@ import os
 import shutil
 import subprocess
 from pathlib import Path
-from typing import Any
-
-import yaml
 
 from newservice.template_layout import TEMPLATE_PATHS
 
@@ -73,12 +70,6 @@ def add_v2(repo: Path) -> None:
     readme.write_text(readme.read_text(encoding="utf-8") + V2_CHANGE, encoding="utf-8")
     commit_all(repo, "Template v2: a changelog section")
     git(repo, "tag", "v2")
-
-
-def answers(project: Path) -> dict[str, Any]:
-    loaded = yaml.safe_load((project / ".copier-answers.yml").read_text(encoding="utf-8"))
-    assert isinstance(loaded, dict)
-    return loaded
 
 
 def tree(folder: Path) -> dict[str, bytes]:
