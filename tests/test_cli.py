@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import pty
+import re
 import select
 import signal
 import subprocess
@@ -16,46 +17,16 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
-import yaml
-from typer.testing import CliRunner, Result
 
 from newservice import version
-from newservice.cli import app
-
-runner = CliRunner()
-
-
-def invoke(*args: str, env: dict[str, str | None] | None = None) -> Result:
-    return runner.invoke(app, list(args), env=env)
-
-
-def answers(project: Path) -> dict[str, Any]:
-    loaded = yaml.safe_load((project / ".copier-answers.yml").read_text(encoding="utf-8"))
-    assert isinstance(loaded, dict)
-    return loaded
-
-
-def git(project: Path, *args: str) -> str:
-    return subprocess.run(
-        ["git", *args], cwd=project, capture_output=True, text=True, check=True
-    ).stdout.strip()
+from tests.commands import answers, assert_one_line_error, invoke
+from tests.template_repos import git
 
 
 def listing(folder: Path) -> list[str]:
     return sorted(str(path.relative_to(folder)) for path in folder.rglob("*"))
-
-
-def assert_one_line_error(result: Result, *fragments: str, code: int = 2) -> None:
-    assert result.exit_code == code, result.output
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1, result.stderr
-    assert lines[0].startswith("error: "), lines[0]
-    for fragment in fragments:
-        assert fragment in lines[0]
-    assert "Traceback" not in result.output
 
 
 # --- the application -------------------------------------------------------------
@@ -107,10 +78,54 @@ def test_create_help_documents_every_flag() -> None:
         "--pretend",
         "--no-git",
         "--quiet",
+        "--verbose",
         "--force",
         "--debug",
     ):
         assert flag in result.stdout
+
+
+def test_show_completion_prints_a_bash_script() -> None:
+    # Typer finds the shell among the parent processes, and a test runner may have
+    # none; Typer's own switch for tests makes it take the shell given instead.
+    env = {**os.environ, "_TYPER_COMPLETE_TEST_DISABLE_SHELL_DETECTION": "1"}
+    completed = subprocess.run(
+        [sys.executable, "-m", "newservice", "--show-completion", "bash"],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert completed.returncode == 0, completed.stderr
+    assert "_NEWSERVICE_COMPLETE=complete_bash" in completed.stdout
+    assert "complete -o default -F _newservice_completion newservice" in completed.stdout
+
+
+@pytest.mark.parametrize(
+    ("words", "offered"),
+    [("newservice cr", ["create"]), ("newservice create --verb", ["--verbose"])],
+    ids=["command", "option"],
+)
+def test_bash_completion_offers_commands_and_options(words: str, offered: list[str]) -> None:
+    # What the script from --show-completion runs at each Tab, as bash would.
+    env = {
+        **os.environ,
+        "_NEWSERVICE_COMPLETE": "complete_bash",
+        "COMP_WORDS": words,
+        "COMP_CWORD": str(len(words.split()) - 1),
+    }
+    completed = subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "newservice"],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert completed.returncode == 0, completed.stderr
+    assert completed.stdout.split() == offered
+    # Every Tab runs newservice: Copier stays unimported, as for --help.
+    imported = [line.rsplit("|", 1)[-1].strip() for line in completed.stderr.splitlines()]
+    assert not [name for name in imported if name.split(".")[0] in {"copier", "jinja2"}]
 
 
 # --- creating a project ------------------------------------------------------------
@@ -207,31 +222,78 @@ def test_summary_shows_answers_and_next_steps(tmp_path: Path) -> None:
     out = result.stdout
     assert "cafe_service" in out
     assert "uvicorn --factory cafe_service.main:create_app --reload" in out
-    assert "docker compose up -d db" in out
+    assert "docker compose up -d db redis" in out
     for step in ("python -m venv .venv", 'pip install -e ".[dev]"', "alembic upgrade head"):
         assert step in out
 
 
-def test_summary_for_sqlite_needs_no_database_server(tmp_path: Path) -> None:
-    result = invoke("create", str(tmp_path / "svc"), "-y", "--no-git", "--db", "sqlite")
-    assert result.exit_code == 0, result.output
-    assert "docker compose" not in result.stdout
-    assert "pytest" in result.stdout
+def next_steps(stdout: str) -> list[str]:
+    """The commands of the numbered next steps, without their comments."""
+    _, _, steps = stdout.partition("Next steps")
+    return [
+        match.group(1).split("#")[0].strip()
+        for match in re.finditer(r"^ +\d+\. (.+)$", steps, flags=re.MULTILINE)
+    ]
 
 
-@pytest.mark.parametrize(("worker", "mentioned"), [("celery", True), ("none", False)])
-def test_summary_points_to_the_worker_only_when_there_is_one(
-    tmp_path: Path, worker: str, mentioned: bool
+NEXT_STEPS = [
+    (
+        ["--db", "postgresql", "--worker", "celery", "--broker", "redis"],
+        "docker compose up -d db redis",
+        "celery -A svc.worker worker --loglevel INFO",
+    ),
+    (
+        ["--db", "sqlite", "--worker", "rq"],
+        "docker compose up -d redis",
+        "rq worker -c svc.worker.rq_config --with-scheduler",
+    ),
+    (
+        ["--db", "mysql", "--worker", "celery", "--broker", "rabbitmq"],
+        "docker compose up -d db rabbitmq",
+        "celery -A svc.worker worker --loglevel INFO",
+    ),
+    (["--db", "sqlite", "--worker", "none"], None, None),
+]
+
+
+@pytest.mark.parametrize(
+    ("flags", "services", "worker"),
+    NEXT_STEPS,
+    ids=["postgresql-celery-redis", "sqlite-rq", "mysql-celery-rabbitmq", "sqlite-none"],
+)
+def test_next_steps_start_every_service_and_the_worker_the_answers_need(
+    tmp_path: Path, flags: list[str], services: str | None, worker: str | None
 ) -> None:
-    result = invoke("create", str(tmp_path / "svc"), "-y", "--no-git", "--worker", worker)
+    result = invoke("create", str(tmp_path / "svc"), "-y", "--no-git", *flags)
     assert result.exit_code == 0, result.output
-    assert ("start the worker" in result.stdout) is mentioned
+    steps = next_steps(result.stdout)
+    assert [step for step in steps if "docker compose" in step] == ([services] if services else [])
+    assert steps[-1] == (worker or "pytest")
+
+
+def test_create_lists_no_files_unless_verbose(tmp_path: Path) -> None:
+    plain = invoke("create", str(tmp_path / "plain"), "-y", "--no-git")
+    assert plain.exit_code == 0, plain.output
+    assert "Next steps" in plain.stdout
+    # Copier's file list names every file; the summary names none.
+    assert "compose.yaml" not in plain.output
+
+    verbose = invoke("create", str(tmp_path / "verbose"), "-y", "--no-git", "--verbose")
+    assert verbose.exit_code == 0, verbose.output
+    assert "compose.yaml" in verbose.stderr
+    assert "Next steps" in verbose.stdout
 
 
 def test_quiet_prints_nothing(tmp_path: Path) -> None:
     result = invoke("create", str(tmp_path / "svc"), "-y", "--quiet")
     assert result.exit_code == 0, result.output
     assert result.output == ""
+
+
+def test_quiet_and_verbose_together_are_refused(tmp_path: Path) -> None:
+    result = invoke("create", str(tmp_path / "svc"), "-y", "--quiet", "--verbose")
+    assert_one_line_error(result, "--quiet and --verbose")
+    assert listing(tmp_path) == []
 
 
 def test_without_dest_the_folder_is_the_names_slug(
@@ -555,6 +617,8 @@ def test_enter_at_every_prompt_creates_a_working_project(tmp_path: Path) -> None
     # Five questions with a default each: name, description, db, worker, broker.
     code, output = run_in_terminal(["create", "ledger", "--no-git"], tmp_path, keys=[b"\r"] * 5)
     assert code == 0, output
+    assert "Next steps" in output
+    assert "compose.yaml" not in output  # no file list on a terminal either
     recorded = answers(tmp_path / "ledger")
     assert {key: recorded.get(key) for key in ("project_name", "db", "worker", "broker")} == {
         "project_name": "ledger",

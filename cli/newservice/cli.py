@@ -35,7 +35,6 @@ app = typer.Typer(
     name="newservice",
     help="Generate FastAPI + async SQLAlchemy 2.0 services whose database layer is already right.",
     no_args_is_help=True,
-    add_completion=False,
     pretty_exceptions_show_locals=False,
 )
 
@@ -132,6 +131,10 @@ def create(
     quiet: Annotated[
         bool, typer.Option("--quiet", "-q", help="Print errors only: no file list, no summary.")
     ] = False,
+    verbose: Annotated[
+        bool,
+        typer.Option("--verbose", "-v", help="List every file written, as Copier writes it."),
+    ] = False,
     force: Annotated[
         bool,
         typer.Option(
@@ -190,6 +193,7 @@ def create(
         pretend=pretend,
         git=not no_git,
         quiet=quiet,
+        verbose=verbose,
         force=force,
         template=template,
         vcs_ref=vcs_ref,

@@ -57,15 +57,16 @@ def next_steps(created: Created, cwd: Path) -> list[str]:
         'pip install -e ".[dev]"',
         "cp .env.example .env",
     ]
-    if created.answers.get("db") != "sqlite":
-        steps.append("docker compose up -d db")
+    # copier.yml derives both from the answers, for the template and for these steps.
+    services = created.answers.get("backing_services")
+    worker_command = created.answers.get("worker_command")
+    if services:
+        steps.append(f"docker compose up -d {services}")
     steps += [
         "alembic upgrade head",
         f"uvicorn --factory {package}.main:create_app --reload",
         "pytest",
     ]
-    if created.answers.get("worker", "none") != "none":
-        # The worker's command differs per queue library; the generated README
-        # is the one place that spells it out.
-        steps.append("start the worker as README.md shows (and the broker, if compose runs it)")
+    if worker_command:
+        steps.append(f"{worker_command}    # the worker, in a second terminal")
     return steps
