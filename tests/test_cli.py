@@ -29,6 +29,24 @@ def listing(folder: Path) -> list[str]:
     return sorted(str(path.relative_to(folder)) for path in folder.rglob("*"))
 
 
+def python_m_newservice(
+    *args: str, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """`python -m newservice ARGS` in a new process; stderr lists every module imported."""
+    return subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "newservice", *args],
+        env={**os.environ, **(env or {})},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+def imports_copier(completed: subprocess.CompletedProcess[str]) -> bool:
+    imported = [line.rsplit("|", 1)[-1].strip() for line in completed.stderr.splitlines()]
+    return any(name.split(".")[0] in {"copier", "jinja2"} for name in imported)
+
+
 # --- the application -------------------------------------------------------------
 
 
@@ -39,28 +57,17 @@ def test_version() -> None:
 
 
 def test_version_of_python_m_newservice() -> None:
-    completed = subprocess.run(
-        [sys.executable, "-m", "newservice", "--version"],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    completed = python_m_newservice("--version")
     assert completed.returncode == 0, completed.stderr
     assert completed.stdout.strip() == f"newservice {version()}"
 
 
 @pytest.mark.parametrize("args", [["--help"], ["create", "--help"]], ids=["app", "create"])
 def test_help_does_not_import_copier(args: list[str]) -> None:
-    completed = subprocess.run(
-        [sys.executable, "-X", "importtime", "-m", "newservice", *args],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    completed = python_m_newservice(*args)
     assert completed.returncode == 0, completed.stderr
     assert "Usage" in completed.stdout
-    imported = [line.rsplit("|", 1)[-1].strip() for line in completed.stderr.splitlines()]
-    assert not [name for name in imported if name.split(".")[0] in {"copier", "jinja2"}]
+    assert not imports_copier(completed)
 
 
 def test_create_help_documents_every_flag() -> None:
@@ -88,13 +95,8 @@ def test_create_help_documents_every_flag() -> None:
 def test_show_completion_prints_a_bash_script() -> None:
     # Typer finds the shell among the parent processes, and a test runner may have
     # none; Typer's own switch for tests makes it take the shell given instead.
-    env = {**os.environ, "_TYPER_COMPLETE_TEST_DISABLE_SHELL_DETECTION": "1"}
-    completed = subprocess.run(
-        [sys.executable, "-m", "newservice", "--show-completion", "bash"],
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
+    completed = python_m_newservice(
+        "--show-completion", "bash", env={"_TYPER_COMPLETE_TEST_DISABLE_SHELL_DETECTION": "1"}
     )
     assert completed.returncode == 0, completed.stderr
     assert "_NEWSERVICE_COMPLETE=complete_bash" in completed.stdout
@@ -108,24 +110,17 @@ def test_show_completion_prints_a_bash_script() -> None:
 )
 def test_bash_completion_offers_commands_and_options(words: str, offered: list[str]) -> None:
     # What the script from --show-completion runs at each Tab, as bash would.
-    env = {
-        **os.environ,
-        "_NEWSERVICE_COMPLETE": "complete_bash",
-        "COMP_WORDS": words,
-        "COMP_CWORD": str(len(words.split()) - 1),
-    }
-    completed = subprocess.run(
-        [sys.executable, "-X", "importtime", "-m", "newservice"],
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
+    completed = python_m_newservice(
+        env={
+            "_NEWSERVICE_COMPLETE": "complete_bash",
+            "COMP_WORDS": words,
+            "COMP_CWORD": str(len(words.split()) - 1),
+        }
     )
     assert completed.returncode == 0, completed.stderr
     assert completed.stdout.split() == offered
     # Every Tab runs newservice: Copier stays unimported, as for --help.
-    imported = [line.rsplit("|", 1)[-1].strip() for line in completed.stderr.splitlines()]
-    assert not [name for name in imported if name.split(".")[0] in {"copier", "jinja2"}]
+    assert not imports_copier(completed)
 
 
 # --- creating a project ------------------------------------------------------------
