@@ -102,9 +102,10 @@ def create(options: CreateOptions, warn: Warn) -> Created:
         built = staging / dest.name
         rendered = copier.write(built)
         if rendered.drafted:
-            # That commit exists nowhere: an update from it would fail, or worse, diff
-            # against the wrong files. Without `_commit`, Copier and newservice refuse
-            # to update the project and say why.
+            # Copier recorded the commit it made up for uncommitted template edits. It
+            # exists nowhere else: an update from it would fail, or worse, diff against
+            # the wrong files. Without `_commit`, Copier and newservice refuse to update
+            # the project and say why.
             answers_file.forget_commit(built)
         updates, why_not = _updates_from(source, built, drafted=rendered.drafted)
         if why_not is not None and not options.quiet:
