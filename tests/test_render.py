@@ -14,26 +14,17 @@ import pytest
 import yaml
 from pytest_copie.plugin import Copie
 
-from tests.generated import Combination
+from tests.generated import MATRIX, Combination
 
 REPO = Path(__file__).resolve().parents[1]
 PACKAGE = "render_check"
 
 
-# One of each database and of each worker setup (tests/test_generated.py runs them all).
-CASES = [
-    Combination("postgresql", "celery", "redis"),
-    Combination("mysql", "celery", "redis"),
-    Combination("sqlite", "celery", "redis"),
-    Combination("postgresql", "celery", "rabbitmq"),
-    Combination("postgresql", "rq"),
-    Combination("postgresql", "arq"),
-    Combination("sqlite", "none"),
-]
-
-# What every generated service has (DESIGN.md), whatever the answers.
+# What every generated service has, whatever the answers.
 EVERYWHERE = [
     f"src/{PACKAGE}/main.py",
+    f"src/{PACKAGE}/resources.py",
+    f"src/{PACKAGE}/dependencies.py",
     f"src/{PACKAGE}/core/config.py",
     f"src/{PACKAGE}/db/engine.py",
     f"src/{PACKAGE}/db/session.py",
@@ -42,6 +33,10 @@ EVERYWHERE = [
       for domain in ("users", "projects")
       for module in ("models", "schemas", "service", "router")),
     f"src/{PACKAGE}/health.py",
+    f"src/{PACKAGE}/reports/queue.py",
+    "tests/faults.py",
+    "tests/test_faults.py",
+    "tests/reports/test_worker.py",
     "migrations/env.py",
     "alembic.ini",
     "compose.yaml",
@@ -73,7 +68,39 @@ def dependency_names(pyproject: Path) -> set[str]:
     return names
 
 
-@pytest.mark.parametrize("case", CASES, ids=[case.id for case in CASES])
+# The modules of worker/ for each worker setup; "none" has no worker/ at all.
+WORKER_MODULES = {
+    "celery": {"__init__.py", "jobs.py"},
+    "rq": {"__init__.py", "jobs.py", "rq_config.py"},
+    "arq": {"__init__.py", "jobs.py"},
+    "none": set(),
+}
+
+# A line that only the variant chosen for that answer has, in each module whose whole body
+# is one template file per answer: the file names select exactly one of them.
+VARIANT_MARKS = {
+    f"src/{PACKAGE}/reports/queue.py": {
+        "celery": "from celery import Celery",
+        "rq": "from rq import Queue",
+        "arq": "from arq.connections import ArqRedis",
+        "none": 'class JobQueue:\n    """Runs each job as a task of this process',
+    },
+    "tests/reports/test_worker.py": {
+        "celery": '"""Celery, for real',
+        "rq": '"""RQ, for real',
+        "arq": '"""arq, for real',
+        "none": '"""Worker "none", for real',
+    },
+}
+# The link tests/test_faults.py breaks the database through, for each database.
+DATABASE_LINKS = {
+    "postgresql": "class TcpProxy:",
+    "mysql": "class TcpProxy:",
+    "sqlite": "class VolumeLink:",
+}
+
+
+@pytest.mark.parametrize("case", MATRIX, ids=[case.id for case in MATRIX])
 def test_template_renders(copie: Copie, case: Combination) -> None:
     answers = {"project_name": "Render Check", **case.answers()}
     result = copie.copy(extra_answers=answers, template_dir=REPO)
@@ -105,5 +132,12 @@ def test_template_renders(copie: Copie, case: Combination) -> None:
     for worker, queue in QUEUES.items():
         if queue is not None:
             assert (queue in dependencies) == (worker == case.worker), (queue, sorted(dependencies))
-    if case.worker != "none":
-        assert (project / "src" / PACKAGE / "worker").is_dir()
+    worker_package = project / "src" / PACKAGE / "worker"
+    modules = {path.name for path in worker_package.iterdir()} if worker_package.exists() else set()
+    assert modules == WORKER_MODULES[case.worker]
+    shutdown_test = project / "tests" / "reports" / "test_worker_shutdown.py"
+    assert shutdown_test.is_file() == (case.worker != "none")
+    for path, marks in VARIANT_MARKS.items():
+        text = (project / path).read_text(encoding="utf-8")
+        assert [worker for worker, mark in marks.items() if mark in text] == [case.worker], path
+    assert DATABASE_LINKS[case.db] in (project / "tests" / "faults.py").read_text(encoding="utf-8")

@@ -98,14 +98,14 @@ def create_nplus1_app() -> Any:
         result: list[Any] = await session.run_sync(load)
         return result
 
-    _page_parameters(list_users, _generated("db.session").SessionDep)
+    _page_parameters(list_users, _generated("dependencies").SessionDep)
     _replace_route(app, "/users", "GET", list_users)
     return app
 
 
 def create_sync_app() -> Any:
     app = _generated("main").create_app()
-    settings = app.state.settings
+    settings = _generated("core.config").get_settings()  # what create_app() was given
     service = _generated("users.service")
     user_model = _generated("users.models").User
     project_model = _generated("projects.models").Project
@@ -189,8 +189,8 @@ def _with_job_queue(offload: Callable[[], AbstractAsyncContextManager[Any]]) -> 
     @asynccontextmanager
     async def queue(app: Any) -> AsyncIterator[None]:
         async with offload() as run:
-            bench_queue = _JobQueue(app.state.sessionmaker, run)
-            app.state.job_queue = bench_queue
+            bench_queue = _JobQueue(_generated("resources").resources_of(app).sessionmaker, run)
+            app.dependency_overrides[_generated("dependencies").get_job_queue] = lambda: bench_queue
             try:
                 yield
             finally:

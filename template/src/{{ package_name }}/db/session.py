@@ -2,9 +2,7 @@
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Annotated
 
-from fastapi import Depends, Request
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 
@@ -25,19 +23,3 @@ async def session_scope(
             await session.rollback()
             raise
         await session.commit()
-
-
-async def get_db(request: Request) -> AsyncIterator[AsyncSession]:
-    """Open the request's session; commit if the handler succeeded, else roll back.
-
-    Any exception, handled by an exception handler or not, reaches session_scope through
-    this generator, so it rolls the transaction back and is re-raised.
-    """
-    sessionmaker: async_sessionmaker[AsyncSession] = request.app.state.sessionmaker
-    async with session_scope(sessionmaker) as session:
-        yield session
-
-
-# scope="function": the commit runs when the endpoint returns, before the response is sent,
-# so a failed commit becomes an error response instead of a success already delivered.
-SessionDep = Annotated[AsyncSession, Depends(get_db, scope="function")]

@@ -3,7 +3,7 @@
 from fastapi import APIRouter, status
 
 from ..core.fields import IdPath
-from ..db.session import SessionDep
+from ..dependencies import SessionDep
 from ..users.dependencies import ValidUser
 from . import service
 from .schemas import ProjectCreate, ProjectPublic

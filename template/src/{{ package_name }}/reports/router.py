@@ -5,9 +5,8 @@ import uuid
 from fastapi import APIRouter, Response, status
 
 from ..core.fields import IdPath
-from ..db.session import SessionDep
+from ..dependencies import JobQueueDep, SessionDep, SettingsDep
 from . import service
-from .dependencies import JobQueueDep, SettingsDep
 from .schemas import ReportAccepted, ReportPublic
 
 router = APIRouter(tags=["reports"])

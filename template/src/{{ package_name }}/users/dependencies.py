@@ -5,7 +5,7 @@ from typing import Annotated
 from fastapi import Depends
 
 from ..core.fields import IdPath
-from ..db.session import SessionDep
+from ..dependencies import SessionDep
 from . import service
 from .models import User
 

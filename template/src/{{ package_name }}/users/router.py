@@ -5,7 +5,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, status
 
 from ..core.fields import MAX_INTEGER, IdPath
-from ..db.session import SessionDep
+from ..dependencies import SessionDep
 from . import service
 from .schemas import UserCreate, UserPublic, UserWithProjects
 
