@@ -24,7 +24,7 @@ from pathlib import Path
 import pytest
 
 from tests.generated import newservice, shared_venv
-from tests.servers import DATABASE_SERVERS, MARIADB, POSTGRESQL, Server, require
+from tests.servers import DATABASE_SERVERS, POSTGRESQL, require
 
 pytestmark = pytest.mark.e2e
 
@@ -49,51 +49,6 @@ class Case:
     hint: str
 
 
-def _server(db: str) -> Server:
-    server = DATABASE_SERVERS[db]
-    assert server is not None, f"{db} has no server"
-    return server
-
-
-def _server_url(db: str, credentials: str, port: int, database: str) -> str:
-    server = _server(db)
-    scheme = "postgresql+asyncpg" if db == "postgresql" else "mysql+asyncmy"
-    return f"{scheme}://{credentials}@{server.host}:{port}/{database}"
-
-
-SETUP_ERRORS = [
-    Case(
-        "postgresql-missing-database",
-        "postgresql",
-        _server_url("postgresql", f"postgres:{PASSWORD}", POSTGRESQL.port, MISSING_DATABASE),
-        _server_url("postgresql", "postgres:***", POSTGRESQL.port, MISSING_DATABASE),
-        f"`createdb -h {POSTGRESQL.host} -p {POSTGRESQL.port} -U postgres {MISSING_DATABASE}`",
-    ),
-    Case(
-        "postgresql-refused-credentials",
-        "postgresql",
-        _server_url("postgresql", f"nobody:{PASSWORD}", POSTGRESQL.port, "postgres"),
-        _server_url("postgresql", "nobody:***", POSTGRESQL.port, "postgres"),
-        "check the user and password in DATABASE_URL",
-    ),
-    Case(
-        # MariaDB's root has no password here: any password would be refused instead.
-        "mysql-missing-database",
-        "mysql",
-        _server_url("mysql", "root", MARIADB.port, MISSING_DATABASE),
-        _server_url("mysql", "root", MARIADB.port, MISSING_DATABASE),
-        f"CREATE DATABASE `{MISSING_DATABASE}` CHARACTER SET utf8mb4",
-    ),
-    Case(
-        "mysql-refused-credentials",
-        "mysql",
-        _server_url("mysql", f"root:{PASSWORD}", MARIADB.port, "mysql"),
-        _server_url("mysql", "root:***", MARIADB.port, "mysql"),
-        "check the user and password in DATABASE_URL",
-    ),
-]
-
-
 def _closed_port() -> int:
     """A port of 127.0.0.1 nothing listens on (it was free a moment ago)."""
     with socket.socket() as probe:
@@ -101,38 +56,57 @@ def _closed_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def _test_server_errors() -> list[Case]:
-    """The project's tests against a server that is down or refuses them. They use the
-    twin of DATABASE_URL's database, with _test appended, which the line names."""
-    cases = []
-    for db in ("postgresql", "mysql"):
-        user = "postgres" if db == "postgresql" else "root"
-        twin = f"first_run_{db}_test"
-        port = _closed_port()
-        cases.append(
-            Case(
-                f"{db}-unreachable",
-                db,
-                _server_url(db, f"{user}:{PASSWORD}", port, f"first_run_{db}"),
-                _server_url(db, f"{user}:***", port, twin),
-                "start the server (`docker compose up -d db`) or set DATABASE_URL",
-            )
-        )
-        refused = "nobody" if db == "postgresql" else "root"
-        port = _server(db).port
-        cases.append(
-            Case(
-                f"{db}-refused-credentials",
-                db,
-                _server_url(db, f"{refused}:{PASSWORD}", port, f"first_run_{db}"),
-                _server_url(db, f"{refused}:***", port, twin),
-                "check the user and password in DATABASE_URL",
-            )
-        )
-    return cases
+def _case(
+    problem: str,
+    db: str,
+    credentials: str,
+    database: str,
+    hint: str,
+    *,
+    port: int | None = None,
+    shown_database: str | None = None,
+) -> Case:
+    """A URL of the machine's server for `db` (or of `port`), with `credentials`
+    ("user" or "user:password"), and the line it must give."""
+    server = DATABASE_SERVERS[db]
+    assert server is not None, f"{db} has no server"
+    scheme = "postgresql+asyncpg" if db == "postgresql" else "mysql+asyncmy"
+    address = f"{server.host}:{port or server.port}"
+    masked = credentials.replace(PASSWORD, "***")
+    return Case(
+        f"{db}-{problem}",
+        db,
+        f"{scheme}://{credentials}@{address}/{database}",
+        f"{scheme}://{masked}@{address}/{shown_database or database}",
+        hint,
+    )
 
 
-TEST_SERVER_ERRORS = _test_server_errors()
+REFUSED = "check the user and password in DATABASE_URL"
+UNREACHABLE = "start the server (`docker compose up -d db`) or set DATABASE_URL"
+
+SETUP_ERRORS = [
+    _case("missing-database", "postgresql", f"postgres:{PASSWORD}", MISSING_DATABASE,
+          f"`createdb -h {POSTGRESQL.host} -p {POSTGRESQL.port} -U postgres {MISSING_DATABASE}`"),
+    _case("refused-credentials", "postgresql", f"nobody:{PASSWORD}", "postgres", REFUSED),
+    # MariaDB's root has no password here: with one, it would be refused instead.
+    _case("missing-database", "mysql", "root", MISSING_DATABASE,
+          f"CREATE DATABASE `{MISSING_DATABASE}` CHARACTER SET utf8mb4"),
+    _case("refused-credentials", "mysql", f"root:{PASSWORD}", "mysql", REFUSED),
+]  # fmt: skip
+
+# The project's own tests use the twin of DATABASE_URL's database, with _test appended,
+# which their line names.
+TEST_SERVER_ERRORS = [
+    _case("unreachable", "postgresql", f"postgres:{PASSWORD}", "first_run_postgresql",
+          UNREACHABLE, port=_closed_port(), shown_database="first_run_postgresql_test"),
+    _case("refused-credentials", "postgresql", f"nobody:{PASSWORD}", "first_run_postgresql",
+          REFUSED, shown_database="first_run_postgresql_test"),
+    _case("unreachable", "mysql", f"root:{PASSWORD}", "first_run_mysql",
+          UNREACHABLE, port=_closed_port(), shown_database="first_run_mysql_test"),
+    _case("refused-credentials", "mysql", f"root:{PASSWORD}", "first_run_mysql",
+          REFUSED, shown_database="first_run_mysql_test"),
+]  # fmt: skip
 
 
 @pytest.fixture(scope="module")
@@ -162,9 +136,14 @@ def run_in_project(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str], 
             env.pop("PYTHONPATH", None)
             # No check=True: failing is the point. The timeout is a hang, never a measure.
             return subprocess.run(
-                command, cwd=project, env=env, capture_output=True, text=True, timeout=300,
+                command,
+                cwd=project,
+                env=env,
+                capture_output=True,
+                text=True,
+                timeout=300,
                 check=False,
-            )  # fmt: skip
+            )
 
         return run
 
