@@ -528,9 +528,21 @@ def test_debug_lets_the_traceback_through(tmp_path: Path) -> None:
 
 
 def test_ctrl_c_while_rendering_leaves_nothing(tmp_path: Path) -> None:
+    # A template that renders for minutes unless interrupted: the real one renders in well
+    # under a second, so a Ctrl-C aimed at its rendering could land after it ended. The
+    # sandbox caps a range at 100,000, hence two nested loops.
+    slow = tmp_path / "slow-template"
+    slow.mkdir()
+    (slow / "copier.yml").write_text("project_name: {type: str}\n", encoding="utf-8")
+    (slow / "slow.txt.jinja").write_text(
+        "{% for _ in range(100000) %}{% for _ in range(100000) %}{% endfor %}{% endfor %}",
+        encoding="utf-8",
+    )
+    work = tmp_path / "work"
+    work.mkdir()
     process = subprocess.Popen(
-        [sys.executable, "-m", "newservice", "create", "svc", "-y", "-q"],
-        cwd=tmp_path,
+        [sys.executable, "-m", "newservice", "create", "svc", "-y", "-q", "--template", str(slow)],
+        cwd=work,
         stdin=subprocess.DEVNULL,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -538,14 +550,15 @@ def test_ctrl_c_while_rendering_leaves_nothing(tmp_path: Path) -> None:
     )
     # The staging folder exists exactly while the project is being rendered.
     deadline = time.monotonic() + 60
-    while not list(tmp_path.glob(".svc-*")) and process.poll() is None:
+    while not list(work.glob(".svc-*")):
+        assert process.poll() is None, process.communicate()[1]
         assert time.monotonic() < deadline, "the staging folder never appeared"
-        time.sleep(0.002)
+        time.sleep(0.01)
     process.send_signal(signal.SIGINT)
     _, stderr = process.communicate(timeout=60)
     assert process.returncode == 130, stderr
     assert stderr.strip() == "error: interrupted"
-    assert listing(tmp_path) == []
+    assert listing(work) == []
 
 
 # --- in a real terminal ----------------------------------------------------------------
