@@ -530,11 +530,13 @@ def test_debug_lets_the_traceback_through(tmp_path: Path) -> None:
 def test_ctrl_c_while_rendering_leaves_nothing(tmp_path: Path) -> None:
     # A template that renders for minutes unless interrupted: the real one renders in well
     # under a second, so a Ctrl-C aimed at its rendering could land after it ended. The
-    # sandbox caps a range at 100,000, hence two nested loops.
+    # sandbox caps a range at 100,000, hence two nested loops. Copier creates the folder
+    # `rendering` just before it renders the file inside it: once the folder exists, the
+    # Ctrl-C lands in Copier's rendering, not in the imports before it.
     slow = tmp_path / "slow-template"
-    slow.mkdir()
+    (slow / "rendering").mkdir(parents=True)
     (slow / "copier.yml").write_text("project_name: {type: str}\n", encoding="utf-8")
-    (slow / "slow.txt.jinja").write_text(
+    (slow / "rendering" / "slow.txt.jinja").write_text(
         "{% for _ in range(100000) %}{% for _ in range(100000) %}{% endfor %}{% endfor %}",
         encoding="utf-8",
     )
@@ -548,17 +550,33 @@ def test_ctrl_c_while_rendering_leaves_nothing(tmp_path: Path) -> None:
         stderr=subprocess.PIPE,
         text=True,
     )
-    # The staging folder exists exactly while the project is being rendered.
     deadline = time.monotonic() + 60
-    while not list(work.glob(".svc-*")):
+    while not list(work.glob(".svc-*/svc/rendering")):
         assert process.poll() is None, process.communicate()[1]
-        assert time.monotonic() < deadline, "the staging folder never appeared"
+        assert time.monotonic() < deadline, "the rendering never started"
         time.sleep(0.01)
     process.send_signal(signal.SIGINT)
     _, stderr = process.communicate(timeout=60)
     assert process.returncode == 130, stderr
     assert stderr.strip() == "error: interrupted"
     assert listing(work) == []
+
+
+def test_ctrl_c_that_lands_in_an_import_is_still_an_interrupt(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # What Python raises when the Ctrl-C lands in a class body's __set_name__ while Copier
+    # (pydantic) is imported: the interrupt arrives wrapped in a RuntimeError.
+    def interrupted_import(*_args: object, **_kwargs: object) -> None:
+        try:
+            raise KeyboardInterrupt
+        except KeyboardInterrupt as interrupt:
+            raise RuntimeError("Error calling __set_name__") from interrupt
+
+    monkeypatch.setattr("newservice.cli.create_project", interrupted_import)
+    result = invoke("create", str(tmp_path / "svc"), "-y")
+
+    assert_one_line_error(result, "interrupted", code=130)
 
 
 # --- in a real terminal ----------------------------------------------------------------

@@ -316,10 +316,25 @@ def _attempt(action: Callable[[], T], err: Console, debug: bool) -> T:
             raise
         _fail(err, error.message, error.exit_code)
     except Exception as error:
+        if _caused_by_interrupt(error):
+            _fail(err, "interrupted", INTERRUPTED_EXIT)
         # A bug, not a user error; the one line still beats a traceback.
         if debug:
             raise
         _fail(err, f"unexpected {type(error).__name__}: {error} (--debug shows details)")
+
+
+def _caused_by_interrupt(error: BaseException) -> bool:
+    """Whether a Ctrl-C is behind `error`: one that lands while a module is imported can
+    surface wrapped, for example as the RuntimeError of a failed `__set_name__`."""
+    seen: set[int] = set()
+    cause: BaseException | None = error
+    while cause is not None and id(cause) not in seen:
+        if isinstance(cause, KeyboardInterrupt):
+            return True
+        seen.add(id(cause))
+        cause = cause.__cause__ or cause.__context__
+    return False
 
 
 def _warn(err: Console, message: str) -> None:
