@@ -83,6 +83,7 @@ def test_every_lowercase_keyword_is_refused(questions_only: Path) -> None:
         ("test", "standard-library"),
         ("Asyncio", "standard-library"),
         ("fastapi", "depends on"),
+        ("pwdlib", "depends on"),
         ("3d", "digit"),
         ("!!!", "no letters or digits"),
         ("   ", "must not be empty"),

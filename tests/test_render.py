@@ -127,6 +127,7 @@ def test_template_renders(copie: Copie, case: Combination) -> None:
     assert unrendered == []
 
     dependencies = dependency_names(project / "pyproject.toml")
+    assert "pwdlib" in dependencies
     for db, driver in DRIVERS.items():
         assert (driver in dependencies) == (db == case.db), (driver, sorted(dependencies))
     for worker, queue in QUEUES.items():
