@@ -65,6 +65,30 @@ def template_repository(folder: Path, *, v2: bool = True) -> Path:
     return folder
 
 
+def template_repository_before_question(folder: Path, question: str) -> Path:
+    """A template repository whose v1 predates `question` (removed from copier.yml) and
+    whose v2 is this repository's template, which asks it."""
+    template_repository(folder, v2=False)
+    copier_yml = folder / "copier.yml"
+    current = copier_yml.read_text(encoding="utf-8")
+    git(folder, "tag", "--delete", "v1")
+    copier_yml.write_text(without_question(current, question), encoding="utf-8")
+    commit_all(folder, f"Template v1: no '{question}' question yet")
+    git(folder, "tag", "v1")
+    copier_yml.write_text(current, encoding="utf-8")
+    commit_all(folder, f"Template v2: the '{question}' question")
+    git(folder, "tag", "v2")
+    return folder
+
+
+def without_question(copier_yml: str, question: str) -> str:
+    """copier.yml without the block of `question`: its key line up to the next blank line."""
+    lines = copier_yml.splitlines(keepends=True)
+    start = lines.index(f"{question}:\n")
+    end = next(i for i in range(start, len(lines)) if not lines[i].strip())
+    return "".join(lines[:start] + lines[end + 1 :])
+
+
 def add_v2(repo: Path) -> None:
     readme = repo / "template" / "README.md.jinja"
     readme.write_text(readme.read_text(encoding="utf-8") + V2_CHANGE, encoding="utf-8")

@@ -79,6 +79,7 @@ def test_create_help_documents_every_flag() -> None:
         "--db",
         "--worker",
         "--broker",
+        "--auth",
         "--defaults",
         "--data",
         "--data-file",
@@ -176,9 +177,10 @@ def test_console_script_creates_a_project(tmp_path: Path) -> None:
             {"worker": "celery", "broker": "rabbitmq"},
             [],
         ),
-        ([], {"db": "postgresql", "worker": "celery", "broker": "redis"}, []),
+        (["--auth", "none"], {"auth": "none"}, []),
+        ([], {"db": "postgresql", "worker": "celery", "broker": "redis", "auth": "jwt"}, []),
     ],
-    ids=["name", "mysql-rq", "sqlite-none", "celery-rabbitmq", "defaults"],
+    ids=["name", "mysql-rq", "sqlite-none", "celery-rabbitmq", "auth-none", "defaults"],
 )
 def test_flags_map_to_answers(
     tmp_path: Path, flags: list[str], expected: dict[str, str], absent: list[str]
@@ -216,8 +218,10 @@ def test_summary_shows_answers_and_next_steps(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     out = result.stdout
     assert "cafe_service" in out
+    assert re.search(r"^ *auth +jwt$", out, flags=re.MULTILINE)
     assert "uvicorn --factory cafe_service.main:create_app --reload" in out
     assert "docker compose up -d db redis" in out
+    assert "python -m cafe_service.admin create you@example.com" in out
     for step in ("python -m venv .venv", 'pip install -e ".[dev]"', "alembic upgrade head"):
         assert step in out
 
@@ -264,6 +268,20 @@ def test_next_steps_start_every_service_and_the_worker_the_answers_need(
     steps = next_steps(result.stdout)
     assert [step for step in steps if "docker compose" in step] == ([services] if services else [])
     assert steps[-1] == (worker or "pytest")
+
+
+@pytest.mark.parametrize(("auth", "admin_step"), [("jwt", True), ("none", False)])
+def test_next_steps_make_the_first_administrator_only_with_authentication(
+    tmp_path: Path, auth: str, admin_step: bool
+) -> None:
+    result = invoke("create", str(tmp_path / "svc"), "-y", "--no-git", "--auth", auth)
+    assert result.exit_code == 0, result.output
+    steps = next_steps(result.stdout)
+    assert ("python -m svc.admin create you@example.com" in steps) == admin_step
+    # After the schema exists, before the service runs.
+    if admin_step:
+        admin = steps.index("python -m svc.admin create you@example.com")
+        assert steps[admin - 1] == "alembic upgrade head"
 
 
 def test_create_lists_no_files_unless_verbose(tmp_path: Path) -> None:
@@ -389,6 +407,7 @@ BAD_ANSWERS = [
     (["--db", "oracle"], "--db: 'oracle' is not one of postgresql, mysql, sqlite"),
     (["--worker", "sidekiq"], "--worker: 'sidekiq' is not one of celery, rq, arq, none"),
     (["--worker", "rq", "--broker", "rabbitmq"], "--broker: only Celery can use RabbitMQ"),
+    (["--auth", "basic"], "--auth: 'basic' is not one of jwt, none"),
     (["--data", "db=oracle"], "--data db: 'oracle' is not one of"),
 ]
 
@@ -640,28 +659,30 @@ terminal_only = pytest.mark.skipif(sys.platform == "win32", reason="needs a POSI
 
 @terminal_only
 def test_enter_at_every_prompt_creates_a_working_project(tmp_path: Path) -> None:
-    # Five questions with a default each: name, description, db, worker, broker.
-    code, output = run_in_terminal(["create", "ledger", "--no-git"], tmp_path, keys=[b"\r"] * 5)
+    # Six questions with a default each: name, description, db, worker, broker, auth.
+    code, output = run_in_terminal(["create", "ledger", "--no-git"], tmp_path, keys=[b"\r"] * 6)
     assert code == 0, output
     assert "Next steps" in output
     assert "compose.yaml" not in output  # no file list on a terminal either
     recorded = answers(tmp_path / "ledger")
-    assert {key: recorded.get(key) for key in ("project_name", "db", "worker", "broker")} == {
+    asked = ("project_name", "db", "worker", "broker", "auth")
+    assert {key: recorded.get(key) for key in asked} == {
         "project_name": "ledger",
         "db": "postgresql",
         "worker": "celery",
         "broker": "redis",
+        "auth": "jwt",
     }
 
 
 @terminal_only
 def test_flags_are_not_asked_again(tmp_path: Path) -> None:
     # Only the name and the description are left to ask.
-    flags = ["--db", "sqlite", "--worker", "none", "--no-git"]
+    flags = ["--db", "sqlite", "--worker", "none", "--auth", "none", "--no-git"]
     code, output = run_in_terminal(["create", "ledger", *flags], tmp_path, keys=[b"\r"] * 2)
     assert code == 0, output
     recorded = answers(tmp_path / "ledger")
-    assert (recorded["db"], recorded["worker"]) == ("sqlite", "none")
+    assert (recorded["db"], recorded["worker"], recorded["auth"]) == ("sqlite", "none", "none")
 
 
 @terminal_only

@@ -138,6 +138,17 @@ def test_template_renders(copie: Copie, case: Combination) -> None:
     assert modules == WORKER_MODULES[case.worker]
     shutdown_test = project / "tests" / "reports" / "test_worker_shutdown.py"
     assert shutdown_test.is_file() == (case.worker != "none")
+    # Authentication is all there with auth=jwt, and leaves no trace with auth=none.
+    authenticated = case.auth == "jwt"
+    auth_dependencies = {"pyjwt", "python-multipart"}
+    assert auth_dependencies & dependencies == (auth_dependencies if authenticated else set())
+    auth_parts = [
+        project / "src" / PACKAGE / "auth",
+        project / "src" / PACKAGE / "admin.py",
+        project / "tests" / "auth",
+        project / "migrations" / "versions" / "0003_authentication.py",
+    ]
+    assert [part.exists() for part in auth_parts] == [authenticated] * len(auth_parts)
     for path, marks in VARIANT_MARKS.items():
         text = (project / path).read_text(encoding="utf-8")
         assert [worker for worker, mark in marks.items() if mark in text] == [case.worker], path

@@ -24,7 +24,16 @@ from newservice.template_layout import BUILD_REFS
 from tests.commands import answers, assert_one_line_error, invoke
 from tests.generated import Combination, check_project, run
 from tests.servers import require
-from tests.template_repos import REPO, V2_CHANGE, add_v2, commit_all, git, template_repository, tree
+from tests.template_repos import (
+    REPO,
+    V2_CHANGE,
+    add_v2,
+    commit_all,
+    git,
+    template_repository,
+    template_repository_before_question,
+    tree,
+)
 
 # Any attempt to reach the network fails: updates must work offline.
 OFFLINE = {
@@ -173,6 +182,58 @@ def test_switching_the_worker_to_arq_adds_it_and_the_project_passes_its_checks(
 
     # Redis database 15: one that no combination of test_generated.py uses.
     check_project(project, combo, redis_index=15, worker_id=worker_id)
+
+
+@pytest.fixture(scope="module")
+def template_before_auth(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """v1 predates the `auth` question; v2 asks it."""
+    return template_repository_before_question(
+        tmp_path_factory.mktemp("template-before-auth") / "repo", "auth"
+    )
+
+
+def test_a_project_made_before_the_auth_question_keeps_a_public_api(
+    template_before_auth: Path, tmp_path: Path
+) -> None:
+    project = generate(template_before_auth, tmp_path / "svc", "v1")
+    assert "auth" not in answers(project)
+
+    result = invoke("update", str(project))
+
+    assert result.exit_code == 0, result.output
+    assert answers(project)["_commit"] == "v2"
+    assert answers(project)["auth"] == "none"
+    assert "auth: (not set) -> none" in result.stdout
+    # Nothing of authentication arrived: the API stays as public as it was.
+    assert not (project / "src" / package(project) / "auth").exists()
+    assert "pyjwt" not in (project / "pyproject.toml").read_text(encoding="utf-8")
+
+
+@pytest.mark.e2e
+def test_a_project_made_before_the_auth_question_opts_in_and_passes_its_checks(
+    template_before_auth: Path, tmp_path: Path, worker_id: str
+) -> None:
+    combo = Combination("sqlite", "none")
+    project = generate(template_before_auth, tmp_path / "e2e_update_auth", "v1")
+    assert not (project / "src" / "e2e_update_auth" / "auth").exists()
+
+    result = invoke("update", str(project), "--data", "auth=jwt")
+
+    assert result.exit_code == 0, result.output
+    assert answers(project)["auth"] == "jwt"
+    assert "auth: (not set) -> jwt" in result.stdout
+    assert (project / "src" / "e2e_update_auth" / "auth").is_dir()
+    assert (project / "migrations" / "versions" / "0003_authentication.py").is_file()
+    commit_all(project, "Authentication")
+
+    # Its tests migrate an empty database up and down again, check that the models and
+    # the migrations agree, and cover every rule of authentication.
+    check_project(project, combo, redis_index=14, worker_id=worker_id)
+
+
+def test_a_new_project_gets_auth_by_default(template_before_auth: Path, tmp_path: Path) -> None:
+    project = generate(template_before_auth, tmp_path / "svc", "v2")
+    assert answers(project)["auth"] == "jwt"
 
 
 # --- 4. no edits: an update is a fresh generation ----------------------------------------

@@ -22,6 +22,7 @@ FLAGS = {
     "db": "--db",
     "worker": "--worker",
     "broker": "--broker",
+    "auth": "--auth",
 }
 
 

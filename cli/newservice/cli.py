@@ -92,6 +92,12 @@ def create(
     broker: Annotated[
         str | None, typer.Option("--broker", help="Celery's broker (only with --worker celery).")
     ] = None,
+    auth: Annotated[
+        str | None,
+        typer.Option(
+            "--auth", help="Authentication: jwt (login and ownership) or none (a public API)."
+        ),
+    ] = None,
     defaults: Annotated[
         bool,
         typer.Option(
@@ -185,6 +191,7 @@ def create(
             "db": db,
             "worker": worker,
             "broker": broker,
+            "auth": auth,
         },
         data_items=tuple(data or ()),
         data_file=data_file,

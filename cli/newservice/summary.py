@@ -17,6 +17,7 @@ _SHOWN = (
     ("db", "database"),
     ("worker", "worker"),
     ("broker", "broker"),
+    ("auth", "auth"),
 )
 
 
@@ -62,8 +63,12 @@ def next_steps(created: Created, cwd: Path) -> list[str]:
     worker_command = created.answers.get("worker_command")
     if services:
         steps.append(f"docker compose up -d {services}")
+    steps.append("alembic upgrade head")
+    if created.answers.get("auth") == "jwt":
+        steps.append(
+            f"python -m {package}.admin create you@example.com    # the first administrator"
+        )
     steps += [
-        "alembic upgrade head",
         f"uvicorn --factory {package}.main:create_app --reload",
         "pytest",
     ]

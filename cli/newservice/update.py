@@ -115,6 +115,7 @@ def update(options: UpdateOptions, warn: Warn) -> Updated:
     answers = collect(
         flags={}, data_items=options.data_items, data_file=None, questions=plan.questions
     )
+    _keep_behaviour_of_older_projects(project, plan.questions, answers)
     if not options.pretend:
         _run_copier(project.root, plan, answers, options, warn=warn, source=project.src)
         return _outcome(project, project.root, plan, options)
@@ -124,6 +125,20 @@ def update(options: UpdateOptions, warn: Warn) -> Updated:
         copy = _clone(project.root, Path(scratch))
         _run_copier(copy, plan, answers, options, warn=warn, source=project.src)
         return _outcome(project, copy, plan, options)
+
+
+# Questions added after projects already existed, with the answer that keeps such a
+# project behaving as before; a new project gets the question's own default. Copier
+# cannot tell an update from a copy inside a default, so the update supplies it.
+_ANSWER_OF_OLDER_PROJECTS = {"auth": "none"}
+
+
+def _keep_behaviour_of_older_projects(
+    project: _Project, questions: Questions, answers: Answers
+) -> None:
+    for key, value in _ANSWER_OF_OLDER_PROJECTS.items():
+        if key in questions.askable and key not in project.answers and key not in answers.data:
+            answers.give(key, value, f"the project predates the '{key}' question")
 
 
 def _read_project(path: Path) -> _Project:

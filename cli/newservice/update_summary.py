@@ -156,7 +156,8 @@ def _show_conflict_help(console: Console, updated: Updated, steps: list[str]) ->
 
 
 def _show(value: Any) -> str:
-    return "(none)" if value is None else str(value)
+    # Not "(none)": `none` is itself an answer (worker, auth).
+    return "(not set)" if value is None else str(value)
 
 
 def _where(project: Path, cwd: Path) -> str:

@@ -72,9 +72,11 @@ def hash_password_blocking(password: str) -> str:
 
 
 def verify_and_rehash_blocking(password: str, stored: str) -> tuple[bool, str | None]:
-    """Whether `password` matches `stored` (False for a hash no hasher knows), and a new hash
-    to store when `stored` was made with other parameters. Blocks like hashing."""
+    """Whether `password` matches `stored` (False, after as much work, for a hash no hasher
+    knows), and a new hash to store when `stored` was made with other parameters. Blocks
+    like hashing."""
     if not any(hasher.identify(stored) for hasher in password_hash.hashers):
+        password_hash.hash(password)  # the cost of a check all the same: time tells nothing
         return False, None
     return password_hash.verify_and_update(password, stored)
 

@@ -1,0 +1,1 @@
+"""Authentication: logging in, access and refresh tokens, who the caller is."""
