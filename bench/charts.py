@@ -22,6 +22,7 @@ _STYLES = {
     VariantKey.NPLUS1: ("#d62728", "s"),
     VariantKey.SYNC: ("#ff7f0e", "^"),
     VariantKey.FLOOR: ("#2ca02c", "D"),
+    VariantKey.NO_AUTH: ("#9467bd", "v"),
 }
 
 
@@ -79,7 +80,7 @@ def latency_chart(result: ThroughputResult, path: Path) -> None:
             ha="right", va="bottom", fontsize=9, color="#d62728",
         )  # fmt: skip
     handles, names = axes[0].get_legend_handles_labels()
-    figure.legend(handles, names, loc="outside lower center", ncols=4, fontsize=10)
+    figure.legend(handles, names, loc="outside lower center", ncols=3, fontsize=10)
     figure.suptitle(
         f"GET /users?limit=50 ({result.users} users x {result.projects_per_user} projects),"
         " one uvicorn worker each, same machine, same run"

@@ -107,7 +107,7 @@ class _JobDriver:
                 "--projects", str(sizes.users * sizes.projects_per_user),
                 "--warmup", str(sizes.warmup_s / 2), "--duration", str(duration),
                 "--drain", str(sizes.drain_s), "--poll", str(sizes.job_poll_s),
-                "--out", str(self.out),
+                "--out", str(self.out), *workspace.header_arguments(),
             ],
             cwd=workspace.root,
             env=workspace.env(),
@@ -251,8 +251,8 @@ def _text(result: EventLoopResult, chart: str | None) -> str:
     rows = [
         f"GET /health/live every {result.probe_interval_ms:.0f} ms from its own process while"
         f" {result.jobs} clients keep {result.jobs} report jobs queued or running back to back:"
-        " the generated POST /projects/{id}/report (202), whose job loads the project, runs"
-        " its CPU part (`reports/compute.py`, pure Python,"
+        " the generated POST /projects/{id}/report (202, as the administrator), whose job"
+        " loads the project, runs its CPU part (`reports/compute.py`, pure Python,"
         f" {result.simulations:,} simulations) and stores the result; the client polls"
         f" GET /reports/{{id}} every {result.job_poll_ms:.0f} ms until it is done, then asks"
         " again (`bench/remote/jobdriver.py`). One job alone runs"

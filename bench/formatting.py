@@ -17,6 +17,11 @@ def format_number(value: float, digits: int = 1) -> str:
     return MISSING if math.isnan(value) else f"{value:,.{digits}f}"
 
 
+def format_signed(value: float, digits: int = 1) -> str:
+    """A difference, its sign always shown: +1.5, -0.2."""
+    return MISSING if math.isnan(value) else f"{value:+,.{digits}f}"
+
+
 def format_percent(value: float) -> str:
     return MISSING if math.isnan(value) else f"{value:.0%}"
 

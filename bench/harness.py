@@ -22,6 +22,7 @@ import sys
 import time
 import tomllib
 import urllib.error
+import urllib.parse
 import urllib.request
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -46,6 +47,11 @@ PROJECT_NAME = "nsbench"
 # mypy with asyncpg's stubs, to type-check bench/remote where it runs (tests/test_bench_smoke.py).
 EXTRA_REQUIREMENTS = ("psycopg[binary]>=3.2,<4", "mypy>=1.13,<3", "asyncpg-stubs>=0.30,<1")
 _STATEMENTS = re.compile(r" GET /users 200 [0-9.]+ms sql=(\d+)")
+ADMIN_EMAIL = "admin@example.com"
+ADMIN_PASSWORD = "bench-admin-password"  # noqa: S105 - of a throwaway bench database
+TOKEN_MINUTES = 24 * 60
+"""The access token's lifetime (the service's maximum): it must outlive a full run, since
+the benchmark logs in once."""
 
 
 class HarnessError(RuntimeError):
@@ -93,12 +99,13 @@ def run(
     cwd: Path,
     env: dict[str, str] | None = None,
     timeout: float = 600,
+    stdin: str | None = None,
 ) -> subprocess.CompletedProcess[str]:
     """Run a command to completion; fail with its output so the cause is in the message."""
     try:
         result = subprocess.run(
             list(command), cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout,
-            check=False,
+            input=stdin, check=False,
         )  # fmt: skip
     except subprocess.TimeoutExpired as error:
         raise HarnessError(f"`{' '.join(command)}` took more than {timeout:.0f} s") from error
@@ -157,6 +164,8 @@ class Workspace:
     database: str
     settings: dict[str, str] = field(default_factory=dict)
     """Settings of the service beyond the database's (a worker's REDIS_URL)."""
+    token: str = ""
+    """The access token of the database's administrator (`log_in_admin`)."""
 
     @property
     def package(self) -> str:
@@ -187,6 +196,20 @@ class Workspace:
         command = [str(self.python), "-m", f"bench.remote.{module}", *args]
         return run(command, cwd=self.project, env=self.env(), timeout=timeout).stdout
 
+    def authorization(self) -> dict[str, str]:
+        """The administrator's token as a request header; a public endpoint ignores it."""
+        if not self.token:
+            raise HarnessError("the workspace has no access token: prepare() logs in")
+        return {"Authorization": f"Bearer {self.token}"}
+
+    def header_arguments(self) -> list[str]:
+        """The same header as the load generators' --header arguments."""
+        return [
+            argument
+            for name, value in self.authorization().items()
+            for argument in ("--header", f"{name}: {value}")
+        ]
+
     def connections(self) -> dict[str, int]:
         """The database's backends now, by state."""
         states: dict[str, int] = json.loads(self.remote("dbtool", "connections", self.database))
@@ -204,6 +227,7 @@ def prepare(sizes: Sizes, root: Path, log: IO[str]) -> Workspace:
         project=project,
         python=venv / "bin" / "python",
         database=f"bench_{sizes.name}_{os.getpid()}",
+        settings={"ACCESS_TOKEN_MINUTES": str(TOKEN_MINUTES)},
     )
     print(f"  creating database {workspace.database}, alembic upgrade head, seeding", file=log)
     workspace.remote("dbtool", "prune")
@@ -217,7 +241,30 @@ def prepare(sizes: Sizes, root: Path, log: IO[str]) -> Workspace:
         "dbtool", "seed", workspace.database,
         "--users", str(sizes.users), "--projects", str(sizes.projects_per_user),
     )  # fmt: skip
+    print("  creating the administrator (admin command), logging in (POST /auth/token)", file=log)
+    workspace.token = log_in_admin(workspace)
     return workspace
+
+
+def log_in_admin(workspace: Workspace) -> str:
+    """Create an administrator with the generated admin command and log in through the
+    service's own POST /auth/token; the access token."""
+    run(
+        [str(workspace.python), "-m", f"{workspace.package}.admin", "create", ADMIN_EMAIL,
+         "--password-stdin"],
+        cwd=workspace.project, env=workspace.env(), stdin=ADMIN_PASSWORD + "\n",
+    )  # fmt: skip
+    with Server("login", f"{workspace.package}.main:create_app", workspace) as server:
+        form = {"username": ADMIN_EMAIL, "password": ADMIN_PASSWORD}
+        status, body = http("POST", server.url("/auth/token"), form=form)
+    if status != 200:
+        raise HarnessError(f"POST /auth/token answered {status}: {body[:500]!r}")
+    tokens = json.loads(body)
+    # A token that expires mid-run would turn every later request into a 401.
+    if tokens["expires_in"] < TOKEN_MINUTES * 60:
+        raise HarnessError(f"the access token expires in {tokens['expires_in']} s only")
+    token: str = tokens["access_token"]
+    return token
 
 
 def prepare_worker(workspace: Workspace, worker: str, log: IO[str]) -> Workspace:
@@ -228,12 +275,18 @@ def prepare_worker(workspace: Workspace, worker: str, log: IO[str]) -> Workspace
     project = generate_project(workspace.root / f"worker-{worker}", worker=worker)
     print("  building its virtual environment (cached)", file=log)
     venv = project_venv(project)
+    # The same database, SECRET_KEY (the default) and token issuer (the project's name), so
+    # the administrator's token is valid here too.
     worker_workspace = Workspace(
         root=workspace.root,
         project=project,
         python=venv / "bin" / "python",
         database=workspace.database,
-        settings={"REDIS_URL": f"redis://{HOST}:{REDIS_PORT}/{REDIS_DATABASE}"},
+        settings={
+            **workspace.settings,
+            "REDIS_URL": f"redis://{HOST}:{REDIS_PORT}/{REDIS_DATABASE}",
+        },
+        token=workspace.token,
     )
     script = "import os, redis; redis.Redis.from_url(os.environ['REDIS_URL']).flushdb()"
     run([str(worker_workspace.python), "-c", script], cwd=project, env=worker_workspace.env())
@@ -262,11 +315,22 @@ def versions(workspace: Workspace) -> dict[str, str]:
     return found
 
 
-def http(method: str, url: str, timeout: float = 30) -> tuple[int, bytes]:
-    """One request from the orchestrator (checks only, never load); loopback URLs only."""
+def http(
+    method: str,
+    url: str,
+    *,
+    headers: dict[str, str] | None = None,
+    form: dict[str, str] | None = None,
+    timeout: float = 30,
+) -> tuple[int, bytes]:
+    """One request from the orchestrator (checks only, never load); loopback URLs only.
+    `form` is sent as an application/x-www-form-urlencoded body."""
     if not url.startswith(f"http://{HOST}:"):
         raise HarnessError(f"not a loopback URL: {url}")
-    request = urllib.request.Request(url, method=method)  # noqa: S310 - checked above
+    data = urllib.parse.urlencode(form).encode() if form is not None else None
+    request = urllib.request.Request(  # noqa: S310 - checked above
+        url, data=data, headers=headers or {}, method=method
+    )
     try:
         with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310
             status: int = response.status
@@ -389,7 +453,8 @@ class Server:
 
 @dataclass
 class Load:
-    """One load generator process (bench.remote.loadgen); `result()` waits for it."""
+    """One load generator process (bench.remote.loadgen); `result()` waits for it. Every
+    request carries the workspace's administrator token."""
 
     workspace: Workspace
     url: str
@@ -412,6 +477,7 @@ class Load:
             "--warmup", str(self.warmup_s), "--duration", str(self.duration_s),
             "--drain", str(self.drain_s), "--timeout", str(self.timeout_s),
             "--interval", str(self.interval_s), "--out", str(self.out),
+            *self.workspace.header_arguments(),
         ]  # fmt: skip
         if self.timeline:
             command.append("--timeline")

@@ -158,7 +158,8 @@ def _text(result: OverloadResult, _chart: str | None) -> str:
     return "\n".join(
         [
             f"{result.clients} concurrent clients for {result.duration_s:.0f} s on"
-            f" GET /users?limit=50 against the generated service with pool_size {POOL_SIZE} +"
+            " GET /users?limit=50 (with the administrator's token) against the generated"
+            f" service with pool_size {POOL_SIZE} +"
             f" max_overflow {MAX_OVERFLOW} (pool_timeout 30 s). The database's connections"
             f" were sampled every 50 ms ({result.samples} samples) in pg_stat_activity, for"
             " the benchmark's own database.",

@@ -301,7 +301,8 @@ def _targets(results: list[RecoveryResult]) -> list[Target]:
 
 def _text(results: list[RecoveryResult], _chart: str | None) -> str:
     rows = [
-        "GET /users?limit=50 from a few clients while the database goes away and comes back."
+        "GET /users?limit=50 (with the administrator's token, checked against the database on"
+        " every request) from a few clients while the database goes away and comes back."
         " *Proxy cut*: the service reaches PostgreSQL through a TCP proxy"
         " (`bench/remote/tcpproxy.py`) that resets every connection and refuses new ones,"
         " then listens again; nothing else on the machine notices. *PostgreSQL restart*:"

@@ -1,13 +1,17 @@
-"""2. Throughput and latency of GET /users?limit=50 (50 users, 5 projects each), four ways.
+"""2. Throughput and latency of GET /users?limit=50 (50 users, 5 projects each), five ways.
 
-(a) the generated service; (b) the same with lazy loading per user (N+1); (c) the same
-endpoint as a `def` route on a sync engine and sync sessions; (d) the floor, Starlette on
-a raw asyncpg pool. See bench/remote/variants.py and bench/remote/floor.py.
+(a) the generated service, which requires an administrator's access token; (e) the same
+with its token check answered by a fixed administrator (no I/O); (b) the same with lazy
+loading per user (N+1); (c) the same endpoint as a `def` route on a sync engine and sync
+sessions; (d) the floor, Starlette on a raw asyncpg pool. See bench/remote/variants.py and
+bench/remote/floor.py. Every request carries the token; only (a) checks it. (e)/(a) is the
+cost of authentication; (b), (c) and (d) check no token, so the targets compare them with (e).
 
-All four servers run side by side (one uvicorn worker each) and are checked to return the
+All five servers run side by side (one uvicorn worker each) and are checked to return the
 same JSON before anything is measured. Then, for each concurrency level in turn, each
-variant is measured once, so a change in the machine's background load falls on all four
-alike. Before each measurement the server must be idle (no queue left by the previous one).
+variant is measured once ((e) right after (a)), so a change in the machine's background
+load falls on all five alike. Before each measurement the server must be idle (no queue
+left by the previous one).
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ from bench.formatting import (
     format_number,
     format_percent,
     format_ratio,
+    format_signed,
     markdown_table,
     shortfall_below,
 )
@@ -37,12 +42,13 @@ CHART = "latency"
 
 
 class VariantKey(StrEnum):
-    """How the report names each variant: (a) to (d)."""
+    """How the report names each variant: (a) to (e)."""
 
     GENERATED = "a"
     NPLUS1 = "b"
     SYNC = "c"
     FLOOR = "d"
+    NO_AUTH = "e"
 
 
 @dataclass(frozen=True)
@@ -54,8 +60,17 @@ class Variant:
     statements_note: str = ""
 
 
+# In the order of measurement (and of the tables): (e) right after (a), so that the cost of
+# authentication compares two measurements taken moments apart.
 VARIANTS = (
-    Variant(VariantKey.GENERATED, "generated (columns, 2 statements)", "{package}.main:create_app"),
+    Variant(
+        VariantKey.GENERATED, "generated (token check + 2 statements)", "{package}.main:create_app"
+    ),
+    Variant(
+        VariantKey.NO_AUTH,
+        "generated, no token check",
+        "bench.remote.variants:create_no_token_check_app",
+    ),
     Variant(
         VariantKey.NPLUS1, "N+1 (lazy load per user)", "bench.remote.variants:create_nplus1_app"
     ),
@@ -68,7 +83,9 @@ VARIANTS = (
     ),
 )
 
-# Target ratios of (a) at the headline concurrency.
+BASELINE = VariantKey.NO_AUTH
+"""What (b), (c) and (d) are judged against: like them, it checks no token."""
+# Target ratios of BASELINE's req/s at the headline concurrency.
 TARGETS = {VariantKey.NPLUS1: 2.0, VariantKey.SYNC: 1.5, VariantKey.FLOOR: 0.5}
 
 
@@ -91,6 +108,34 @@ class Cell:
         return sum(failures(self.statuses).values())
 
 
+@dataclass(frozen=True)
+class AuthCost:
+    """What (a)'s token check costs: (a) against (e) at one concurrency."""
+
+    concurrency: int
+    rps_ratio: float
+    """(e)'s req/s over (a)'s."""
+    p50_added_ms: float
+    """(a)'s p50 minus (e)'s."""
+    p99_added_ms: float
+    cpu_added_ms: float
+    """(a)'s server CPU per request minus (e)'s."""
+
+    @classmethod
+    def of(cls, result: ThroughputResult, concurrency: int) -> AuthCost:
+        checked = result.cell(VariantKey.GENERATED, concurrency)
+        unchecked = result.cell(VariantKey.NO_AUTH, concurrency)
+        if checked is None or unchecked is None:
+            return cls(concurrency, math.nan, math.nan, math.nan, math.nan)
+        return cls(
+            concurrency=concurrency,
+            rps_ratio=ratio(unchecked.rps, checked.rps),
+            p50_added_ms=checked.latency.p50 - unchecked.latency.p50,
+            p99_added_ms=checked.latency.p99 - unchecked.latency.p99,
+            cpu_added_ms=checked.server_cpu_ms - unchecked.server_cpu_ms,
+        )
+
+
 @dataclass
 class ThroughputResult:
     users: int
@@ -99,6 +144,8 @@ class ThroughputResult:
     headline: int
     response_bytes: int
     cells: list[Cell] = field(default_factory=list)
+    auth_cost: AuthCost | None = None
+    """At the headline concurrency, for the JSON (the report computes it from the cells)."""
 
     def cell(self, variant: VariantKey, concurrency: int) -> Cell | None:
         return next(
@@ -106,22 +153,28 @@ class ThroughputResult:
             None,
         )
 
-    def ratio_to(self, other: VariantKey, concurrency: int | None = None) -> float:
+    def ratio(
+        self, numerator: VariantKey, denominator: VariantKey, concurrency: int | None = None
+    ) -> float:
         level = concurrency or self.headline
-        mine, theirs = self.cell(VariantKey.GENERATED, level), self.cell(other, level)
+        mine, theirs = self.cell(numerator, level), self.cell(denominator, level)
         if mine is None or theirs is None:
             return math.nan
         return ratio(mine.rps, theirs.rps)
+
+    def ratio_to(self, other: VariantKey, concurrency: int | None = None) -> float:
+        """BASELINE's req/s over `other`'s."""
+        return self.ratio(BASELINE, other, concurrency)
 
     def met(self, other: VariantKey) -> bool:
         return self.ratio_to(other) >= TARGETS[other]
 
 
-def _check_same_json(servers: dict[VariantKey, Server], sizes: Sizes) -> int:
+def _check_same_json(servers: dict[VariantKey, Server], sizes: Sizes, workspace: Workspace) -> int:
     bodies: dict[VariantKey, Any] = {}
     size = 0
     for key, server in servers.items():
-        status, body = http("GET", server.url(PATH))
+        status, body = http("GET", server.url(PATH), headers=workspace.authorization())
         if status != 200:
             raise HarnessError(f"({key}) GET {PATH} answered {status}: {body[:500]!r}")
         bodies[key] = json.loads(body)
@@ -193,8 +246,8 @@ def run_throughput(sizes: Sizes, workspace: Workspace, log: IO[str]) -> Throughp
             server.launch()
         for server in servers.values():
             server.wait_ready()
-        result.response_bytes = _check_same_json(servers, sizes)
-        print("  (a), (b), (c) and (d) return the same JSON", file=log)
+        result.response_bytes = _check_same_json(servers, sizes, workspace)
+        print("  (a) to (e) return the same JSON", file=log)
         for concurrency in sizes.concurrency:
             for key, server in servers.items():
                 cell = _measure(key, server, workspace, sizes, concurrency)
@@ -208,6 +261,7 @@ def run_throughput(sizes: Sizes, workspace: Workspace, log: IO[str]) -> Throughp
     finally:
         for server in servers.values():
             server.stop()
+    result.auth_cost = AuthCost.of(result, result.headline)
     return result
 
 
@@ -236,7 +290,7 @@ def long_tail_note(p50: float, p99: float, clients: int) -> str:
 def _targets(result: ThroughputResult) -> list[Target]:
     return [
         Target(
-            f"(a) ≥ {goal}{TIMES} ({other}) in req/s at c={result.headline}",
+            f"({BASELINE}) ≥ {goal}{TIMES} ({other}) in req/s at c={result.headline}",
             format_ratio(result.ratio_to(other)),
             result.met(other),
             shortfall_below(result.ratio_to(other), goal),
@@ -249,23 +303,33 @@ def _text(result: ThroughputResult, chart: str | None) -> str:
     rows = [
         f"{result.users} users with {result.projects_per_user} projects each"
         f" ({result.response_bytes:,} bytes of JSON), PostgreSQL, one uvicorn worker per"
-        " variant, default pool (10 + 20). All four were checked to return the same JSON"
-        " before measuring. Closed loop: each client sends its next request when the previous"
+        " variant, default pool (10 + 20). All five were checked to return the same JSON"
+        " before measuring. Every request carries an administrator's access token"
+        " (`Authorization: Bearer`, from one login through POST /auth/token); only (a)"
+        " checks it. Closed loop: each client sends its next request when the previous"
         " answer is in, over keep-alive connections, from a separate process"
         " (`bench/remote/loadgen.py`). Latency in ms; *SQL/req* from the service's own"
         " request log (`sql=N`, counted by its `before_cursor_execute` listener, so the"
         " driver's BEGIN and COMMIT are not in it); *CPU/req* is the server process's CPU"
         " time per answered request; *client CPU* is the load generator's share of one core.",
         "",
-        "- (a) the generated service: two statements selecting the columns the response"
-        " shows, async session, rows validated into the pydantic response model",
-        "- (b) the same app, GET /users replaced by lazy loading per user (one SELECT each)",
+        "- (a) the generated service as `newservice create` makes it: the administrator's"
+        " token checked (one statement), then two statements selecting the columns the"
+        " response shows, async session, rows validated into the pydantic response model",
+        "- (e) the same app with its `admin_user` dependency overridden by one that returns"
+        " a fixed administrator without any I/O: (a) without the token check",
+        "- (b) the same app, GET /users replaced by lazy loading per user (one SELECT each),"
+        " no token check",
         "- (c) the same app, GET /users as a `def` route on a sync engine (psycopg) and sync"
-        " sessions, the same two statements, same pool sizes",
+        " sessions, the same two statements, same pool sizes, no token check",
         "- (d) the floor: Starlette + a raw asyncpg pool, the same two queries, JSON by hand",
         "",
+        f"The targets compare ({BASELINE}) with (b), (c) and (d): none of them checks a token,"
+        " so each ratio measures only what that variant changes, as (a)'s did before the"
+        f" service had authentication; the check's own cost is ({BASELINE}) against (a).",
+        "",
     ]
-    others = [variant.key for variant in VARIANTS if variant.key != VariantKey.GENERATED]
+    others = [variant.key for variant in VARIANTS if variant.key != BASELINE]
     cells = [
         (variant, cell)
         for level in result.concurrency
@@ -290,20 +354,31 @@ def _text(result: ThroughputResult, chart: str | None) -> str:
             [_cell_row(variant, cell) for variant, cell in cells],
         ),
         "",
-        "Ratios of (a)'s req/s to the others':",
+        f"Ratios of ({BASELINE})'s req/s to the others' ((e)/(a): the cost of authentication):",
         "",
         markdown_table(
-            ["Clients", *(f"(a)/({other})" for other in others)],
-            "rrrr",
+            ["Clients", *(f"({BASELINE})/({other})" for other in others)],
+            "r" * (1 + len(others)),
             [
                 [level, *(format_ratio(result.ratio_to(other, level)) for other in others)]
                 for level in result.concurrency
             ],
         ),
+        "",
+        f"**Cost of authentication** at c={result.headline}: {_auth_cost(result)}.",
     ]
     if chart:
         rows += ["", f"![Throughput and latency by concurrency]({chart})"]
     return "\n".join(rows)
+
+
+def _auth_cost(result: ThroughputResult) -> str:
+    cost = AuthCost.of(result, result.headline)
+    return (
+        f"(e)/(a) = {format_ratio(cost.rps_ratio)} in req/s; (a)'s p50"
+        f" {format_signed(cost.p50_added_ms)} ms and p99 {format_signed(cost.p99_added_ms)} ms"
+        f" against (e)'s, server CPU per request {format_signed(cost.cpu_added_ms, 2)} ms"
+    )
 
 
 def _cell_row(variant: Variant, cell: Cell) -> list[object]:
@@ -330,11 +405,12 @@ def _console(result: ThroughputResult) -> list[str]:
             f" {c.latency.p99:9.1f} {c.errors:7d}  {format_number(c.statements)}"
             for c in result.cells
         ),
+        f"cost of authentication at c={result.headline}: {_auth_cost(result)}",
     ]
 
 
 def _notes(result: ThroughputResult, _context: Context) -> list[str]:
-    notes = [_where_the_time_goes(result)]
+    notes = [_where_the_time_goes(result), _auth_note(result)]
     top = max(result.concurrency)
     top_generated = result.cell(VariantKey.GENERATED, top)
     if (
@@ -363,20 +439,37 @@ def _cpu_ms(result: ThroughputResult, variant: VariantKey) -> str:
     return format_number(cell.server_cpu_ms if cell else math.nan)
 
 
+def _each(items: list[str]) -> str:
+    return ", ".join(items[:-1]) + f" and {items[-1]}"
+
+
 def _where_the_time_goes(result: ThroughputResult) -> str:
     def busy(variant: VariantKey) -> str:
         cell = result.cell(variant, result.headline)
         return format_percent(cell.rps * cell.server_cpu_ms / 1000 if cell else math.nan)
 
-    a, b, c, d = VariantKey
+    keys = [variant.key for variant in VARIANTS]
     return (
         f"**Where the time goes.** At c={result.headline} the server process spends"
-        f" {_cpu_ms(result, a)} ms of CPU per request in (a), {_cpu_ms(result, b)} in (b),"
-        f" {_cpu_ms(result, c)} in (c) and {_cpu_ms(result, d)} in (d), and is busy"
-        f" {busy(a)}, {busy(b)}, {busy(c)} and {busy(d)} of one core: one Python process is"
-        " the bottleneck (PostgreSQL and the load generator share the other core), so req/s"
-        " is about 1000 divided by the CPU per request, and more clients add queueing"
+        f" {_each([f'{_cpu_ms(result, key)} ms in ({key})' for key in keys])} of CPU per"
+        f" request, and is busy {_each([busy(key) for key in keys])} of one core: one Python"
+        " process is the bottleneck (PostgreSQL and the load generator share the other core),"
+        " so req/s is about 1000 divided by the CPU per request, and more clients add queueing"
         " (p50 grows with them), not throughput."
+    )
+
+
+def _auth_note(result: ThroughputResult) -> str:
+    return (
+        f"**The cost of authentication** at c={result.headline}: {_auth_cost(result)}. On every"
+        " request (a) verifies the JWT (HS256 with PyJWT: signature, expiry, issuer, audience)"
+        " and sends one indexed SELECT: the user by primary key, on condition that its login"
+        " still has an unrevoked refresh token (EXISTS on the indexed family_id), so that a"
+        " logout ends its access tokens at once. That is the third statement in (a)'s SQL/req."
+        " (e) receives the same header and runs the same list; only the check is missing. No"
+        " target: the check's share depends on how much the endpoint does besides (here a"
+        " page of 50 users with their projects), so no ratio measured on one endpoint holds"
+        " for another."
     )
 
 
@@ -398,24 +491,24 @@ def _sync_stall_note(result: ThroughputResult, worst: Cell) -> str:
 def _nplus1_note(result: ThroughputResult) -> str:
     if not result.met(VariantKey.NPLUS1):
         return (
-            "**(a) against N+1 (b): missed.** (b) sends 51 statements per request; at"
+            f"**({BASELINE}) against N+1 (b): missed.** (b) sends 51 statements per request; at"
             f" c={result.headline} its CPU per request is {_cpu_ms(result, VariantKey.NPLUS1)}"
-            f" ms against {_cpu_ms(result, VariantKey.GENERATED)} ms for (a). Loopback round"
+            f" ms against {_cpu_ms(result, BASELINE)} ms for ({BASELINE}). Loopback round"
             " trips are cheap here, so the N+1 costs less than it would with the database on"
             " another host."
         )
     return (
-        f"**(a) against N+1 (b): {format_ratio(result.ratio_to(VariantKey.NPLUS1))}.** 51"
-        " statements instead of 2; each costs a round trip and the ORM's per-statement work."
+        f"**({BASELINE}) against N+1 (b): {format_ratio(result.ratio_to(VariantKey.NPLUS1))}.**"
+        " 51 statements instead of 2; each costs a round trip and the ORM's per-statement work."
         " On a network with real latency to the database the gap grows with every round trip."
     )
 
 
 def _sync_missed_note(result: ThroughputResult) -> str:
     return (
-        f"**(a) against sync (c): {format_ratio(result.ratio_to(VariantKey.SYNC))}, missed.**"
-        " Both send the same two statements and validate the same rows; the endpoint is CPU"
-        f" work, not waiting: (a) and (c) spend {_cpu_ms(result, VariantKey.GENERATED)} and"
+        f"**({BASELINE}) against sync (c): {format_ratio(result.ratio_to(VariantKey.SYNC))},"
+        " missed.** Both send the same two statements and validate the same rows; the endpoint"
+        f" is CPU work, not waiting: ({BASELINE}) and (c) spend {_cpu_ms(result, BASELINE)} and"
         f" {_cpu_ms(result, VariantKey.SYNC)} ms of CPU per request, and"
         " two queries on loopback take little of a request's time. What async saves is a"
         " thread per waiting request: (c) pays for handing each request to the threadpool"
@@ -428,14 +521,14 @@ def _sync_missed_note(result: ThroughputResult) -> str:
 
 def _floor_missed_note(result: ThroughputResult) -> str:
     return (
-        f"**(a) against the floor (d): {format_ratio(result.ratio_to(VariantKey.FLOOR))},"
+        f"**({BASELINE}) against the floor (d): {format_ratio(result.ratio_to(VariantKey.FLOOR))},"
         f" missed.** (d) spends {_cpu_ms(result, VariantKey.FLOOR)} ms of CPU per request,"
-        f" (a) {_cpu_ms(result, VariantKey.GENERATED)}, with the same two"
-        " statements and rows. The difference is the framework and the safety (a) keeps:"
+        f" ({BASELINE}) {_cpu_ms(result, BASELINE)}, with the same two"
+        f" statements and rows. The difference is the framework and the safety ({BASELINE}) keeps:"
         " FastAPI's routing, dependency injection and response validation, the request"
         " log, a session per request, and three more round trips to the database per"
         " request that (d) skips: `pool_pre_ping` at checkout, BEGIN and COMMIT (get_db's"
-        " transaction). (a) no longer builds ORM entities for the list (it selects"
+        " transaction). The generated list no longer builds ORM entities (it selects"
         " columns), which was most of its cost in earlier runs."
     )
 

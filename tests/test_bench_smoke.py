@@ -2,8 +2,9 @@
 
 Benchmarks are not tests, so nothing here asserts a timing or a target: the smoke run's
 numbers mean nothing at its sizes. What is asserted is that each benchmark ran, measured
-what it claims to (the N+1 variant really sends one statement per user, the four variants
-were compared), and wrote its report, its JSON and its charts.
+what it claims to (the N+1 variant really sends one statement per user, the generated one
+really checks its token, the five variants were compared), and wrote its report, its JSON
+and its charts.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from tests.servers import POSTGRESQL, REDIS, require
 pytestmark = pytest.mark.e2e
 
 REPO = Path(__file__).resolve().parents[1]
-VARIANTS = {"a", "b", "c", "d"}
+VARIANTS = {"a", "b", "c", "d", "e"}
 HEADINGS = (
     "## Targets",
     "## 1. Generation",
@@ -91,11 +92,24 @@ def test_every_variant_is_measured_at_every_concurrency(
         assert cell["statuses"].get("200", 0) > 0, cell
         assert is_number(cell["server_cpu_ms"]), cell
     level = throughput["concurrency"][0]
-    # What each variant is: two statements with selectinload, one more per user lazily.
-    assert cells[("a", level)]["statements"] == 2
+    # What each variant is: two statements for the page, one more per user lazily, and
+    # one more for the token check, which only (a) makes.
+    assert cells[("a", level)]["statements"] == 3
+    assert cells[("e", level)]["statements"] == 2
     assert cells[("b", level)]["statements"] == 1 + throughput["users"]
     assert cells[("c", level)]["statements"] == 2
     assert cells[("d", level)]["statements"] is None  # no counter in the floor
+
+
+def test_the_cost_of_authentication_is_reported(smoke: tuple[dict[str, Any], Path]) -> None:
+    data, out = smoke
+    cost = data["throughput"]["auth_cost"]
+    assert cost["concurrency"] == data["throughput"]["headline"]
+    for key in ("rps_ratio", "p50_added_ms", "p99_added_ms", "cpu_added_ms"):
+        assert is_number(cost[key]), (key, cost)
+    assert cost["rps_ratio"] > 0
+    markdown = (out / "benchmarks.md").read_text(encoding="utf-8")
+    assert f"**Cost of authentication** at c={cost['concurrency']}: (e)/(a) = " in markdown
 
 
 def test_overload_watches_the_connections(smoke: tuple[dict[str, Any], Path]) -> None:

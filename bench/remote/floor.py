@@ -23,7 +23,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-USERS = "SELECT id, email, full_name, created_at FROM users ORDER BY id LIMIT $1 OFFSET $2"
+USERS = (
+    "SELECT id, email, full_name, is_admin, created_at FROM users ORDER BY id LIMIT $1 OFFSET $2"
+)
 PROJECTS = (
     "SELECT id, owner_id, name, description, created_at FROM projects"
     " WHERE owner_id = ANY($1::integer[]) ORDER BY id"
@@ -70,6 +72,7 @@ async def list_users(request: Request) -> JSONResponse:
                 "id": user["id"],
                 "email": user["email"],
                 "full_name": user["full_name"],
+                "is_admin": user["is_admin"],
                 "created_at": _timestamp(user["created_at"]),
                 "projects": by_owner[user["id"]],
             }

@@ -3,7 +3,8 @@
 Each client asks for a report (POST /projects/{id}/report, 202), polls the status URL
 until the job is done or failed, then asks for the next one: N jobs are always queued or
 running. Bounded by the deadline, a drain limit and --job-timeout per job; loopback
-targets only. Writes one JSON object to --out:
+targets only. `--header NAME:VALUE` (repeatable) goes with every request: both endpoints
+need an access token. Writes one JSON object to --out:
 
     {"completed": jobs done inside the window, "window_s": ..., "latencies_ms": [...],
      "statuses": {"done": n, "failed": n, "http 500": n, "unfinished": n, ...}}
@@ -22,7 +23,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from bench.remote.loadgen import ResponseError, loopback_target, read_response
+from bench.remote.loadgen import (
+    ResponseError,
+    header,
+    header_lines,
+    loopback_target,
+    read_response,
+)
 
 _FINISHED = {"done", "failed"}
 
@@ -43,8 +50,9 @@ class Jobs:
 class Connection:
     """One keep-alive HTTP/1.1 connection that reconnects when the server closes it."""
 
-    def __init__(self, host: str, port: int) -> None:
+    def __init__(self, host: str, port: int, headers: list[tuple[str, str]]) -> None:
         self.host, self.port = host, port
+        self.headers = header_lines(headers)
         self.reader: asyncio.StreamReader | None = None
         self.writer: asyncio.StreamWriter | None = None
 
@@ -55,7 +63,7 @@ class Connection:
             try:
                 self.writer.write(
                     f"{method} {path} HTTP/1.1\r\nHost: {self.host}\r\n"
-                    "Content-Length: 0\r\n\r\n".encode()
+                    f"{self.headers}Content-Length: 0\r\n\r\n".encode()
                 )
                 await self.writer.drain()
                 status, keep_alive, body = await read_response(self.reader)
@@ -85,7 +93,7 @@ async def _client(
     outstanding: list[float | None],
 ) -> None:
     host, port, _ = loopback_target(args.base)
-    connection = Connection(host, port)
+    connection = Connection(host, port, args.header)
     window_start, window_end = window
     job = 0
     try:
@@ -165,6 +173,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--drain", type=float, default=30.0)
     parser.add_argument("--poll", type=float, default=0.01)
     parser.add_argument("--job-timeout", type=float, default=120.0)
+    parser.add_argument("--header", type=header, action="append", default=[])
     parser.add_argument("--out", type=Path, required=True)
     args = parser.parse_args(argv)
     loopback_target(args.base)

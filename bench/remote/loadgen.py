@@ -7,7 +7,8 @@ GIL with the client that measures it. Keep-alive connections, like a real client
 
 Every loop is bounded: by the deadline (warm-up + measured window), by --max-requests,
 and by a drain limit for the requests still out when the window closes. Only loopback
-addresses are accepted as targets.
+addresses are accepted as targets. `--header NAME:VALUE` (repeatable) adds a header to
+every request, such as the bearer token of a protected endpoint.
 
 Writes one JSON object to --out (see `Result`); the orchestrator computes percentiles.
 """
@@ -93,6 +94,19 @@ def loopback_target(url: str) -> tuple[str, int, str]:
     if parts.query:
         path += "?" + parts.query
     return parts.hostname, parts.port or 80, path
+
+
+def header(text: str) -> tuple[str, str]:
+    """`NAME:VALUE` of --header, checked: a CR or LF would split the request."""
+    name, colon, value = text.partition(":")
+    name, value = name.strip(), value.strip()
+    if not colon or not name or any(c in text for c in "\r\n") or " " in name:
+        raise argparse.ArgumentTypeError(f"not a header NAME:VALUE: {text!r}")
+    return name, value
+
+
+def header_lines(headers: list[tuple[str, str]]) -> str:
+    return "".join(f"{name}: {value}\r\n" for name, value in headers)
 
 
 async def read_response(reader: asyncio.StreamReader) -> tuple[int, bool, bytes]:
@@ -268,12 +282,13 @@ def _parse(argv: list[str] | None) -> tuple[Plan, Path]:
     parser.add_argument("--interval", type=float, default=0.0)
     parser.add_argument("--max-requests", type=int, default=2_000_000)
     parser.add_argument("--timeline", action="store_true")
+    parser.add_argument("--header", type=header, action="append", default=[])
     parser.add_argument("--out", type=Path, required=True)
     args = parser.parse_args(argv)
     host, port, path = loopback_target(args.url)
     request = (
         f"{args.method} {path} HTTP/1.1\r\nHost: {host}:{port}\r\n"
-        "Accept: application/json\r\nContent-Length: 0\r\n\r\n"
+        f"Accept: application/json\r\n{header_lines(args.header)}Content-Length: 0\r\n\r\n"
     ).encode()
     plan = Plan(
         host=host,

@@ -1,16 +1,21 @@
 """uvicorn factories for the variants of the generated service, each the smallest change to it.
 
 Every factory builds the real generated app (`create_app()` of the package named by
-BENCH_PACKAGE) and swaps one route, so the middleware (request log with its SQL count),
-the lifespan, the settings, the models and the schemas are the generated ones:
+BENCH_PACKAGE) and swaps one route or dependency, so the middleware (request log with its
+SQL count), the lifespan, the settings, the models and the schemas are the generated ones:
 
 - `create_nplus1_app`: GET /users loads each user's projects lazily, one SELECT per user
   (the N+1 pattern; the generated listing sends two statements for any page).
 - `create_sync_app`: GET /users as a `def` route on a sync engine and sync sessions (the
   common tutorial shape), with the same two statements, pool sizes and transaction rule.
+- `create_no_token_check_app`: the generated GET /users with its administrator check
+  (`auth.dependencies.admin_user`) answered by a fixed administrator, without any I/O.
 - `create_inline_jobs_app`, `create_process_jobs_app`: the generated report job
   (POST /projects/{id}/report) with its CPU part run on the event loop, or in a process
   pool, instead of the generated asyncio.to_thread.
+
+The routes that replace GET /users (N+1, sync) check no token: what they compare with is
+the no-token-check app.
 
 This module is imported by uvicorn in the generated project's environment; the generated
 package is only known at run time, so its objects are typed `Any` here.
@@ -155,6 +160,22 @@ def create_sync_app() -> Any:
     _page_parameters(list_users, Annotated[Session, Depends(get_sync_db, scope="function")])
     _replace_route(app, "/users", "GET", list_users)
     _wrap_lifespan(app, dispose)
+    return app
+
+
+def create_no_token_check_app() -> Any:
+    app = _generated("main").create_app()
+    # Transient, never added to a session: the listing only requires that there is one.
+    admin = _generated("users.models").User(
+        id=1, email="admin@example.com", full_name="Administrator", is_admin=True
+    )
+
+    # async: FastAPI runs a plain `def` dependency in its threadpool, a cost the generated
+    # check does not have.
+    async def fixed_admin() -> Any:
+        return admin
+
+    app.dependency_overrides[_generated("auth.dependencies").admin_user] = fixed_admin
     return app
 
 
