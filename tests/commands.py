@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +13,19 @@ from typer.testing import CliRunner, Result
 from newservice.cli import app
 
 _runner = CliRunner()
+
+# uv is a test dependency: its executable sits beside this Python, which is not always on
+# PATH. newservice finds uv on PATH only, so each test says whether it has one.
+UV_FOLDER = Path(sys.executable).parent
+
+
+def path_with_uv() -> str:
+    return f"{UV_FOLDER}{os.pathsep}{os.environ['PATH']}"
+
+
+def path_without_uv() -> str:
+    folders = os.environ["PATH"].split(os.pathsep)
+    return os.pathsep.join(folder for folder in folders if not (Path(folder) / "uv").exists())
 
 
 def invoke(*args: str, env: dict[str, str | None] | None = None) -> Result:

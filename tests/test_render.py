@@ -7,6 +7,8 @@ root) exactly as `copier copy` would, without the CLI in between.
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 import tomllib
 from pathlib import Path
 
@@ -122,7 +124,8 @@ def test_template_renders(copie: Copie, case: Combination) -> None:
         for path in files
         if path.is_file()
         and (path.suffix in TEXT_SUFFIXES or path.name.startswith("."))
-        and re.search(r"\{\{|\{%", path.read_text(encoding="utf-8", errors="replace"))
+        # ${{ ... }} is a GitHub Actions expression, not Jinja.
+        and re.search(r"(?<!\$)\{\{|\{%", path.read_text(encoding="utf-8", errors="replace"))
     ]
     assert unrendered == []
 
@@ -153,3 +156,34 @@ def test_template_renders(copie: Copie, case: Combination) -> None:
         text = (project / path).read_text(encoding="utf-8")
         assert [worker for worker, mark in marks.items() if mark in text] == [case.worker], path
     assert DATABASE_LINKS[case.db] in (project / "tests" / "faults.py").read_text(encoding="utf-8")
+    check_shipping_files(project)
+
+
+# What each linter is asked to check, with the arguments that make a warning a failure.
+LINTERS = (
+    ["check-jsonschema", "--builtin-schema", "vendor.github-workflows", ".github/workflows/ci.yml"],
+    ["check-jsonschema", "--builtin-schema", "custom.github-workflows-require-timeout",
+     ".github/workflows/ci.yml"],
+    ["check-jsonschema", "--builtin-schema", "vendor.dependabot", ".github/dependabot.yml"],
+    ["hadolint", "--failure-threshold", "info", "Dockerfile"],
+)  # fmt: skip
+
+
+def check_shipping_files(project: Path) -> None:
+    """The workflow, Dependabot's settings and the Dockerfile pass their linters; the build
+    context keeps out local settings, environments and history."""
+    tools = Path(sys.executable).parent
+    for command in LINTERS:
+        linted = subprocess.run(
+            [str(tools / command[0]), *command[1:]],
+            cwd=project, capture_output=True, text=True, check=False,
+        )  # fmt: skip
+        assert linted.returncode == 0, (command, linted.stdout, linted.stderr)
+    ignored = (project / ".dockerignore").read_text(encoding="utf-8").splitlines()
+    assert {".env", ".venv/", ".git/", "__pycache__/", ".mypy_cache/"} <= set(ignored)
+    workflow = yaml.safe_load((project / ".github" / "workflows" / "ci.yml").read_text("utf-8"))
+    assert workflow["permissions"] == {"contents": "read"}
+    used = [step["uses"] for job in workflow["jobs"].values() for step in job["steps"]
+            if "uses" in step]  # fmt: skip
+    # Every action at an exact release, never a moving branch or major tag.
+    assert all(re.fullmatch(r"[\w.-]+/[\w.-]+@v\d+\.\d+\.\d+", uses) for uses in used), used

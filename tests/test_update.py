@@ -9,6 +9,7 @@ a fresh virtual environment and uses its built-in template history.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -21,7 +22,7 @@ import yaml
 import hatch_build
 from newservice import history
 from newservice.template_layout import BUILD_REFS
-from tests.commands import answers, assert_one_line_error, invoke
+from tests.commands import answers, assert_one_line_error, invoke, path_with_uv
 from tests.generated import Combination, check_project, run
 from tests.servers import require
 from tests.template_repos import (
@@ -182,6 +183,33 @@ def test_switching_the_worker_to_arq_adds_it_and_the_project_passes_its_checks(
 
     # Redis database 15: one that no combination of test_generated.py uses.
     check_project(project, combo, redis_index=15, worker_id=worker_id)
+
+
+def test_an_update_that_changes_the_dependencies_re_locks_them(tmp_path: Path) -> None:
+    with_uv: dict[str, str | None] = {"PATH": path_with_uv()}
+    repo = template_repository(tmp_path / "template", v2=False)
+    project = generate(repo, tmp_path / "svc", "v1", env=with_uv)
+    assert 'name = "arq"' not in (project / "uv.lock").read_text(encoding="utf-8")
+
+    result = invoke("update", str(project), "--data", "worker=arq", env=with_uv)
+
+    assert result.exit_code == 0, result.output
+    assert 'name = "arq"' in (project / "uv.lock").read_text(encoding="utf-8")
+    assert re.search(r"uv\.lock +written by `uv lock`", result.stdout)
+
+
+def test_an_update_that_keeps_the_dependencies_leaves_the_lock_alone(
+    template: Path, tmp_path: Path
+) -> None:
+    with_uv: dict[str, str | None] = {"PATH": path_with_uv()}
+    project = generate(template, tmp_path / "svc", "v1", env=with_uv)
+    locked = (project / "uv.lock").read_text(encoding="utf-8")
+
+    result = invoke("update", str(project), env=with_uv)  # v2 changes README.md only
+
+    assert result.exit_code == 0, result.output
+    assert (project / "uv.lock").read_text(encoding="utf-8") == locked
+    assert "uv.lock" not in result.stdout
 
 
 @pytest.fixture(scope="module")

@@ -134,6 +134,13 @@ def create(
             " repository).",
         ),
     ] = False,
+    no_lock: Annotated[
+        bool,
+        typer.Option(
+            "--no-lock",
+            help="Skip `uv lock` (uv.lock pins every dependency; run it later in the project).",
+        ),
+    ] = False,
     quiet: Annotated[
         bool, typer.Option("--quiet", "-q", help="Print errors only: no file list, no summary.")
     ] = False,
@@ -199,6 +206,7 @@ def create(
         interactive=sys.stdin.isatty(),
         pretend=pretend,
         git=not no_git,
+        lock=not no_lock,
         quiet=quiet,
         verbose=verbose,
         force=force,

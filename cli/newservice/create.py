@@ -13,7 +13,7 @@ from enum import Enum
 from pathlib import Path
 from typing import Any
 
-from newservice import answers_file, gitops, placement, version
+from newservice import answers_file, gitops, locking, placement, version
 from newservice.answers import Answers, collect
 from newservice.errors import NewserviceError, UsageError, Warn
 from newservice.render import Renderer
@@ -32,6 +32,8 @@ class CreateOptions:
     """Whether questions can be asked: standard input is a terminal."""
     pretend: bool = False
     git: bool = True
+    lock: bool = True
+    """Write uv.lock with `uv lock` (before the first commit, so that it is committed)."""
     quiet: bool = False
     """Errors only: no warnings that do not stop the command, no file list."""
     verbose: bool = False
@@ -60,6 +62,8 @@ class Created:
     git: GitOutcome
     template: str = ""
     """Where updates will come from: the recorded commit and source, or why there are none."""
+    lock: locking.LockOutcome | None = None
+    """Whether uv.lock was written; None with --pretend."""
 
 
 def create(options: CreateOptions, warn: Warn) -> Created:
@@ -110,9 +114,10 @@ def create(options: CreateOptions, warn: Warn) -> Created:
         updates, why_not = _updates_from(source, built, drafted=rendered.drafted)
         if why_not is not None and not options.quiet:
             warn(f"this project cannot be updated: {why_not}")
+        locked = locking.lock(built) if options.lock else locking.NOT_ASKED
         outcome = _initialise_git(built, dest, rendered.values, options, warn)
         placement.move_into_place(built, dest)
-    return Created(dest, rendered.values, outcome, updates)
+    return Created(dest, rendered.values, outcome, updates, locked)
 
 
 def _destination(given: Path | None, answers: Answers, copier: Renderer) -> Path:

@@ -35,6 +35,8 @@ def show_summary(console: Console, created: Created, cwd: Path) -> None:
 
     rows = [(label, str(created.answers[key])) for key, label in _SHOWN if key in created.answers]
     rows.append(("git", created.git.value))
+    if created.lock is not None:
+        rows.append(("uv.lock", created.lock.detail))
     if created.template:
         rows.append(("updates", created.template))
     width = max(len(label) for label, _ in rows)
@@ -53,25 +55,29 @@ def next_steps(created: Created, cwd: Path) -> list[str]:
     steps = []
     if created.dest != cwd:
         steps.append(f"cd {shlex.quote(display_path(created.dest, cwd))}")
-    steps += [
-        "python -m venv .venv && . .venv/bin/activate",
-        'pip install -e ".[dev]"',
-        "cp .env.example .env",
-    ]
+    # With uv.lock, the locked route and the project's poe tasks; without, plain pip.
+    locked = created.lock is not None and created.lock.written
+    run = "uv run " if locked else ""
+    if locked:
+        steps.append("uv sync --extra dev")
+    else:
+        steps += ["python -m venv .venv && . .venv/bin/activate", 'pip install -e ".[dev]"']
+    steps.append("cp .env.example .env")
     # copier.yml derives both from the answers, for the template and for these steps.
     services = created.answers.get("backing_services")
     worker_command = created.answers.get("worker_command")
     if services:
         steps.append(f"docker compose up -d {services}")
-    steps.append("alembic upgrade head")
+    steps.append("uv run poe migrate" if locked else "alembic upgrade head")
     if created.answers.get("auth") == "jwt":
-        steps.append(
-            f"python -m {package}.admin create you@example.com    # the first administrator"
-        )
-    steps += [
-        f"uvicorn --factory {package}.main:create_app --reload",
-        "pytest",
-    ]
+        admin = f"{run}python -m {package}.admin create you@example.com"
+        steps.append(f"{admin}    # the first administrator")
+    if locked:
+        steps += ["uv run poe serve", "uv run poe test"]
+        if worker_command:
+            steps.append("uv run poe worker    # the worker, in a second terminal")
+        return steps
+    steps += [f"uvicorn --factory {package}.main:create_app --reload", "pytest"]
     if worker_command:
         steps.append(f"{worker_command}    # the worker, in a second terminal")
     return steps

@@ -15,10 +15,11 @@ stay, and only lines that both the user and the template changed conflict.
 from __future__ import annotations
 
 import tempfile
+import tomllib
 import warnings
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Literal
 
@@ -27,6 +28,7 @@ from newservice.answers import Answers, Questions, collect
 from newservice.answers_file import ANSWERS_FILE
 from newservice.errors import NewserviceError, UsageError, Warn, copier_errors
 from newservice.history import STORE_URL, install_packaged, store_path
+from newservice.locking import LOCK_FILE, LockOutcome, lock
 from newservice.revisions import Revisions, is_newer, open_revisions
 from newservice.template_source import default_commit, read_questions_at, resolve_vcs_ref
 
@@ -67,6 +69,8 @@ class Updated:
     answers: tuple[tuple[str, Any, Any], ...]
     """(question, old answer, new answer) for each answer that changed."""
     pretend: bool
+    lock: LockOutcome | None = None
+    """uv.lock re-locked, or why not; None when nothing asked for it."""
 
 
 @dataclass(frozen=True)
@@ -117,14 +121,47 @@ def update(options: UpdateOptions, warn: Warn) -> Updated:
     )
     _keep_behaviour_of_older_projects(project, plan.questions, answers)
     if not options.pretend:
+        declared = _declared_dependencies(project.root)
         _run_copier(project.root, plan, answers, options, warn=warn, source=project.src)
-        return _outcome(project, project.root, plan, options)
+        relocked = _relock(project.root, declared)
+        return replace(_outcome(project, project.root, plan, options), lock=relocked)
     # Copier's own --pretend still applies part of an update to the work tree;
     # a throwaway clone of the last commit (the work tree is clean) is safe.
     with tempfile.TemporaryDirectory(prefix="newservice-pretend-") as scratch:
         copy = _clone(project.root, Path(scratch))
         _run_copier(copy, plan, answers, options, warn=warn, source=project.src)
         return _outcome(project, copy, plan, options)
+
+
+def _declared_dependencies(root: Path) -> object:
+    """What uv.lock is resolved from: the dependency tables of pyproject.toml (None when it
+    does not parse, e.g. with conflict markers)."""
+    try:
+        data = tomllib.loads((root / "pyproject.toml").read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError):
+        return None
+    project = data.get("project", {})
+    return (
+        project.get("requires-python"),
+        project.get("dependencies"),
+        project.get("optional-dependencies"),
+        data.get("dependency-groups"),
+    )
+
+
+def _relock(root: Path, declared_before: object) -> LockOutcome | None:
+    """Re-lock a locked project whose declared dependencies the update changed."""
+    if not (root / LOCK_FILE).exists():
+        return None
+    declared = _declared_dependencies(root)
+    if declared == declared_before:
+        return None
+    if declared is None:
+        return LockOutcome(
+            False,
+            "not re-locked: pyproject.toml does not parse (conflicts?); run `uv lock` once it does",
+        )
+    return lock(root)
 
 
 # Questions added after projects already existed, with the answer that keeps such a

@@ -46,6 +46,8 @@ def show_update(console: Console, updated: Updated, cwd: Path) -> None:
     if updated.conflict_style == "rej":
         for reject in updated.conflicts:
             console.print(Text.assemble(("  reject    ", "bold red"), reject), soft_wrap=True)
+    if updated.lock is not None:
+        console.print(Text.assemble(("  uv.lock   ", "dim"), updated.lock.detail), soft_wrap=True)
     if updated.pretend:
         if updated.changes:
             console.print("Run the same command without --pretend to apply it.")
