@@ -20,10 +20,14 @@ from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from .request_id import stamp_request_ids
+
 PACKAGE = __name__.partition(".")[0]
 _HANDLER_NAME = f"{PACKAGE}-console"
 
 request_logger = logging.getLogger(f"{PACKAGE}.request")
+# Each line names the request (or job) it was written for: see request_id.py.
+LOG_FORMAT = "%(asctime)s %(levelname)s [%(request_id)s] %(name)s: %(message)s"
 
 
 def configure_logging(level: str) -> None:
@@ -32,12 +36,13 @@ def configure_logging(level: str) -> None:
     Only the package's logger is configured: the root logger is left to the host (uvicorn,
     pytest's caplog), and records still propagate to it.
     """
+    stamp_request_ids()
     logger = logging.getLogger(PACKAGE)
     logger.setLevel(level)
     if not any(handler.get_name() == _HANDLER_NAME for handler in logger.handlers):
         handler = logging.StreamHandler()
         handler.set_name(_HANDLER_NAME)
-        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        handler.setFormatter(logging.Formatter(LOG_FORMAT))
         logger.addHandler(handler)
 
 

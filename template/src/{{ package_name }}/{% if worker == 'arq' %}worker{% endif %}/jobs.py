@@ -19,6 +19,7 @@ from arq import Retry
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from ..core.config import get_settings
+from ..core.logging import configure_logging
 from ..db.engine import build_engine, build_sessionmaker
 from ..db.errors import is_transient
 from ..db.models import configure_models
@@ -46,8 +47,12 @@ class WorkerRuntime:
 
 
 async def startup(ctx: dict[str, Any]) -> None:
+    settings = get_settings()
+    # The jobs' own records, with their request ids, as the API writes its own (arq's
+    # logging covers its `arq` loggers only).
+    configure_logging(settings.LOG_LEVEL)
     configure_models()  # every model imported, every relationship resolved (as create_app)
-    engine = build_engine(get_settings())
+    engine = build_engine(settings)
     ctx["runtime"] = WorkerRuntime(
         engine=engine,
         sessionmaker=build_sessionmaker(engine),
@@ -65,8 +70,11 @@ async def shutdown(ctx: dict[str, Any]) -> None:
     await runtime.engine.dispose()
 
 
-async def run_report_job(ctx: dict[str, Any], report_id: str) -> None:
-    """Compute the report `report_id` (a UUID, also the arq job id)."""
+async def run_report_job(
+    ctx: dict[str, Any], report_id: str, request_id: str | None = None
+) -> None:
+    """Compute the report `report_id` (a UUID, also the arq job id), asked for by the
+    request `request_id`."""
     runtime: WorkerRuntime = ctx["runtime"]
     job_try: int = ctx["job_try"]  # 1 on the first run
     will_retry = job_try <= MAX_RETRIES
@@ -76,6 +84,7 @@ async def run_report_job(ctx: dict[str, Any], report_id: str) -> None:
             uuid.UUID(report_id),
             offload=runtime.offload,
             will_retry_transient=will_retry,
+            request_id=request_id,
         )
     except Exception as error:
         if will_retry and is_transient(error):

@@ -107,13 +107,21 @@ def _on_worker_shutdown(**_: object) -> None:
 
 
 @app.task(bind=True, name=TASK_NAME, max_retries=MAX_RETRIES)
-def run_report_task(self: Task[[str], None], report_id: str) -> None:
-    """Compute the report `report_id` (a UUID, also this task's id)."""
+def run_report_task(
+    self: Task[[str, str | None], None], report_id: str, request_id: str | None = None
+) -> None:
+    """Compute the report `report_id` (a UUID, also this task's id), asked for by the
+    request `request_id`."""
     runtime = job_runtime()
     will_retry = self.request.retries < MAX_RETRIES
     try:
         runtime.run(
-            run_report(runtime.sessionmaker, uuid.UUID(report_id), will_retry_transient=will_retry)
+            run_report(
+                runtime.sessionmaker,
+                uuid.UUID(report_id),
+                will_retry_transient=will_retry,
+                request_id=request_id,
+            )
         )
     except Exception as error:
         # Not autoretry_for: it matches classes only, and whether a database error is

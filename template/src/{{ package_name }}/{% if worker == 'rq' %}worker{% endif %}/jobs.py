@@ -13,6 +13,7 @@ import uuid
 from rq import Retry, get_current_job
 
 from ..core.config import get_settings
+from ..core.logging import configure_logging
 from ..db.engine import build_engine, build_sessionmaker
 from ..db.errors import is_transient
 from ..db.models import configure_models
@@ -24,22 +25,32 @@ MAX_RETRIES = 3
 RETRY_INTERVALS = (2, 10, 30)
 
 
-def run_report_job(report_id: str) -> Retry | None:
-    """Compute the report `report_id` (a UUID, also the RQ job id).
+def run_report_job(report_id: str, request_id: str | None = None) -> Retry | None:
+    """Compute the report `report_id` (a UUID, also the RQ job id), asked for by the
+    request `request_id`.
 
     Only transient errors are retried: RQ retries every exception of a job enqueued with
     a Retry, so instead the job returns one when it wants another try.
     """
     job = get_current_job()
     retries_done = (job.number_of_retries or 0) if job is not None else 0
-    return asyncio.run(_run(uuid.UUID(report_id), will_retry=retries_done < MAX_RETRIES))
+    will_retry = retries_done < MAX_RETRIES
+    return asyncio.run(_run(uuid.UUID(report_id), request_id, will_retry=will_retry))
 
 
-async def _run(report_id: uuid.UUID, *, will_retry: bool) -> Retry | None:
+async def _run(report_id: uuid.UUID, request_id: str | None, *, will_retry: bool) -> Retry | None:
+    settings = get_settings()
+    # The work horse's own records, with their request id, as the API writes its own.
+    configure_logging(settings.LOG_LEVEL)
     configure_models()  # every model imported, every relationship resolved (as create_app)
-    engine = build_engine(get_settings())
+    engine = build_engine(settings)
     try:
-        await run_report(build_sessionmaker(engine), report_id, will_retry_transient=will_retry)
+        await run_report(
+            build_sessionmaker(engine),
+            report_id,
+            will_retry_transient=will_retry,
+            request_id=request_id,
+        )
     except Exception as error:
         if will_retry and is_transient(error):
             return Retry(max=MAX_RETRIES, interval=list(RETRY_INTERVALS))
