@@ -9,41 +9,79 @@ checks it).
 """
 
 import logging
+import logging.config
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
 from http import HTTPStatus
+from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine
+from starlette.routing import BaseRoute
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from .config import LogFormat
+from .metrics import observe_request
 from .request_id import stamp_request_ids
 
 PACKAGE = __name__.partition(".")[0]
-_HANDLER_NAME = f"{PACKAGE}-console"
+_HANDLER_NAME = f"{PACKAGE}-stderr"
 
 request_logger = logging.getLogger(f"{PACKAGE}.request")
 # Each line names the request (or job) it was written for: see request_id.py.
-LOG_FORMAT = "%(asctime)s %(levelname)s [%(request_id)s] %(name)s: %(message)s"
+CONSOLE_FORMAT = "%(asctime)s %(levelname)s [%(request_id)s] %(name)s: %(message)s"
+# The attributes every JSON line has, renamed as log platforms expect; a record's extra
+# fields (the request log's status_code, duration_ms ...) follow as fields of their own.
+JSON_FIELDS = "{levelname}{name}{message}{request_id}"
+JSON_RENAMED = {"levelname": "level", "name": "logger"}
+# The servers' and workers' own loggers, which write through the same handler at the same
+# level: uvicorn's, Celery's, RQ's and arq's. Uvicorn's access log is left to warnings: the
+# request log says more, with the request id.
+HOST_LOGGERS = ("uvicorn", "uvicorn.error", "celery", "rq", "arq")
+QUIET_HOST_LOGGERS = ("uvicorn.access",)
+# The route label of a request that matched no route: one value, not one per raw path.
+UNMATCHED_ROUTE = "<unmatched>"
 
 
-def configure_logging(level: str) -> None:
-    """Send the package's records to stderr at `level`; idempotent.
+def logging_config(level: str, log_format: LogFormat) -> dict[str, Any]:
+    """The process's logging, as logging.config.dictConfig takes it.
 
-    Only the package's logger is configured: the root logger is left to the host (uvicorn,
-    pytest's caplog), and records still propagate to it.
+    The package's loggers and the host's (HOST_LOGGERS) write to stderr in `log_format`.
+    The root logger is left to the host (pytest's caplog, for one): the package's records
+    still propagate to it, the host's loggers' do not (their handler is this one).
     """
+    host_logger = {"level": level, "handlers": [_HANDLER_NAME], "propagate": False}
+    return {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "formatters": {
+            "console": {"format": CONSOLE_FORMAT},
+            "json": {
+                "()": "pythonjsonlogger.json.JsonFormatter",
+                "fmt": JSON_FIELDS,
+                "style": "{",
+                "rename_fields": JSON_RENAMED,
+                "timestamp": True,
+            },
+        },
+        "handlers": {
+            _HANDLER_NAME: {"class": "logging.StreamHandler", "formatter": log_format},
+        },
+        "loggers": {
+            PACKAGE: {"level": level, "handlers": [_HANDLER_NAME]},
+            **dict.fromkeys(HOST_LOGGERS, host_logger),
+            **{name: {**host_logger, "level": "WARNING"} for name in QUIET_HOST_LOGGERS},
+        },
+    }
+
+
+def configure_logging(level: str, log_format: LogFormat = "console") -> None:
+    """Configure this process's logging (logging_config); calling it again reconfigures."""
     stamp_request_ids()
-    logger = logging.getLogger(PACKAGE)
-    logger.setLevel(level)
-    if not any(handler.get_name() == _HANDLER_NAME for handler in logger.handlers):
-        handler = logging.StreamHandler()
-        handler.set_name(_HANDLER_NAME)
-        handler.setFormatter(logging.Formatter(LOG_FORMAT))
-        logger.addHandler(handler)
+    logging.config.dictConfig(logging_config(level, log_format))
 
 
 @dataclass(slots=True)
@@ -82,11 +120,13 @@ def track_sql_statements(engine: AsyncEngine) -> None:
 
 
 class RequestLogMiddleware:
-    """Log one line per HTTP request. A pure ASGI middleware: it neither buffers the body
-    nor moves the endpoint to another task, as BaseHTTPMiddleware would."""
+    """Log one line per HTTP request, and count it in the request metrics (metrics.py)
+    unless `metrics` is off. A pure ASGI middleware: it neither buffers the body nor moves
+    the endpoint to another task, as BaseHTTPMiddleware would."""
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, *, metrics: bool = True) -> None:
         self.app = app
+        self.metrics = metrics
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -106,19 +146,28 @@ class RequestLogMiddleware:
             try:
                 await self.app(scope, receive, send_and_record_status)
             finally:
-                duration_ms = (time.perf_counter() - start) * 1000
+                seconds = time.perf_counter() - start
+                # The router leaves the route it matched in the scope: its template
+                # (/users/{user_id}) keeps the metrics' labels few.
+                route: BaseRoute | None = scope.get("route")
+                route_path = getattr(route, "path", UNMATCHED_ROUTE)
                 request_logger.info(
                     "%s %s %d %.1fms sql=%d",
                     scope["method"],
                     scope["path"],
                     status_code,
-                    duration_ms,
+                    seconds * 1000,
                     statements.count,
                     extra={
                         "http_method": scope["method"],
                         "http_path": scope["path"],
+                        "http_route": route_path,
                         "status_code": status_code,
-                        "duration_ms": round(duration_ms, 1),
+                        "duration_ms": round(seconds * 1000, 1),
                         "sql_statements": statements.count,
                     },
                 )
+                if self.metrics:
+                    observe_request(
+                        scope["method"], route_path, status_code, seconds, statements.count
+                    )

@@ -19,7 +19,8 @@ from arq import Retry
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from ..core.config import get_settings
-from ..core.logging import configure_logging
+from ..core.metrics import serve_worker_metrics
+from ..core.telemetry import JobContext, configure_telemetry
 from ..db.engine import build_engine, build_sessionmaker
 from ..db.errors import is_transient
 from ..db.models import configure_models
@@ -48,9 +49,11 @@ class WorkerRuntime:
 
 async def startup(ctx: dict[str, Any]) -> None:
     settings = get_settings()
-    # The jobs' own records, with their request ids, as the API writes its own (arq's
-    # logging covers its `arq` loggers only).
-    configure_logging(settings.LOG_LEVEL)
+    # The jobs' records, with their request ids, as the API writes its own; arq's own
+    # loggers too. Then traces and error reports, when they are asked for.
+    configure_telemetry(settings)
+    # Jobs run in this process (their CPU part in the pool's processes, which count nothing).
+    serve_worker_metrics(settings.WORKER_METRICS_PORT, jobs_in_child_processes=False)
     configure_models()  # every model imported, every relationship resolved (as create_app)
     engine = build_engine(settings)
     ctx["runtime"] = WorkerRuntime(
@@ -71,10 +74,10 @@ async def shutdown(ctx: dict[str, Any]) -> None:
 
 
 async def run_report_job(
-    ctx: dict[str, Any], report_id: str, request_id: str | None = None
+    ctx: dict[str, Any], report_id: str, context: JobContext | None = None
 ) -> None:
-    """Compute the report `report_id` (a UUID, also the arq job id), asked for by the
-    request `request_id`."""
+    """Compute the report `report_id` (a UUID, also the arq job id); `context`: what the
+    request that asked for it sent along (core/telemetry.py)."""
     runtime: WorkerRuntime = ctx["runtime"]
     job_try: int = ctx["job_try"]  # 1 on the first run
     will_retry = job_try <= MAX_RETRIES
@@ -84,7 +87,7 @@ async def run_report_job(
             uuid.UUID(report_id),
             offload=runtime.offload,
             will_retry_transient=will_retry,
-            request_id=request_id,
+            context=context,
         )
     except Exception as error:
         if will_retry and is_transient(error):

@@ -23,6 +23,7 @@ from celery.utils.time import get_exponential_backoff_interval
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from ..core.config import get_settings
+from ..core.telemetry import JobContext
 from ..db.engine import build_engine, build_sessionmaker
 from ..db.errors import is_transient
 from ..db.models import configure_models
@@ -108,10 +109,10 @@ def _on_worker_shutdown(**_: object) -> None:
 
 @app.task(bind=True, name=TASK_NAME, max_retries=MAX_RETRIES)
 def run_report_task(
-    self: Task[[str, str | None], None], report_id: str, request_id: str | None = None
+    self: Task[[str, JobContext | None], None], report_id: str, context: JobContext | None = None
 ) -> None:
-    """Compute the report `report_id` (a UUID, also this task's id), asked for by the
-    request `request_id`."""
+    """Compute the report `report_id` (a UUID, also this task's id); `context`: what the
+    request that asked for it sent along (core/telemetry.py)."""
     runtime = job_runtime()
     will_retry = self.request.retries < MAX_RETRIES
     try:
@@ -120,7 +121,7 @@ def run_report_task(
                 runtime.sessionmaker,
                 uuid.UUID(report_id),
                 will_retry_transient=will_retry,
-                request_id=request_id,
+                context=context,
             )
         )
     except Exception as error:

@@ -13,7 +13,8 @@ import uuid
 from rq import Retry, get_current_job
 
 from ..core.config import get_settings
-from ..core.logging import configure_logging
+from ..core.telemetry import JobContext, configure_telemetry
+from ..core.tracing import flush_traces
 from ..db.engine import build_engine, build_sessionmaker
 from ..db.errors import is_transient
 from ..db.models import configure_models
@@ -25,9 +26,9 @@ MAX_RETRIES = 3
 RETRY_INTERVALS = (2, 10, 30)
 
 
-def run_report_job(report_id: str, request_id: str | None = None) -> Retry | None:
-    """Compute the report `report_id` (a UUID, also the RQ job id), asked for by the
-    request `request_id`.
+def run_report_job(report_id: str, context: JobContext | None = None) -> Retry | None:
+    """Compute the report `report_id` (a UUID, also the RQ job id); `context`: what the
+    request that asked for it sent along (core/telemetry.py).
 
     Only transient errors are retried: RQ retries every exception of a job enqueued with
     a Retry, so instead the job returns one when it wants another try.
@@ -35,13 +36,16 @@ def run_report_job(report_id: str, request_id: str | None = None) -> Retry | Non
     job = get_current_job()
     retries_done = (job.number_of_retries or 0) if job is not None else 0
     will_retry = retries_done < MAX_RETRIES
-    return asyncio.run(_run(uuid.UUID(report_id), request_id, will_retry=will_retry))
+    return asyncio.run(_run(uuid.UUID(report_id), context, will_retry=will_retry))
 
 
-async def _run(report_id: uuid.UUID, request_id: str | None, *, will_retry: bool) -> Retry | None:
+async def _run(
+    report_id: uuid.UUID, context: JobContext | None, *, will_retry: bool
+) -> Retry | None:
     settings = get_settings()
-    # The work horse's own records, with their request id, as the API writes its own.
-    configure_logging(settings.LOG_LEVEL)
+    # The work horse's records, with their request id, as the API writes its own; then
+    # traces and error reports, when they are asked for.
+    configure_telemetry(settings)
     configure_models()  # every model imported, every relationship resolved (as create_app)
     engine = build_engine(settings)
     try:
@@ -49,7 +53,7 @@ async def _run(report_id: uuid.UUID, request_id: str | None, *, will_retry: bool
             build_sessionmaker(engine),
             report_id,
             will_retry_transient=will_retry,
-            request_id=request_id,
+            context=context,
         )
     except Exception as error:
         if will_retry and is_transient(error):
@@ -57,4 +61,6 @@ async def _run(report_id: uuid.UUID, request_id: str | None, *, will_retry: bool
         raise
     finally:
         await engine.dispose()
+        # The work horse exits when the job returns: its buffered spans go now.
+        flush_traces()
     return None
