@@ -11,7 +11,7 @@ responsiveness. Compared, each on its own server:
 - `inline`: the same job with its CPU part on the event loop (reports.service.run_inline);
 - `process`: the same job with its CPU part in a process pool, as a worker process gives;
 - `worker`: the service generated with `--worker arq`: the API enqueues each job on Redis
-  and a real arq worker process (`arq nsbench.worker.WorkerSettings`, as its README
+  and a real arq worker process (`python -m nsbench.worker`, as its README
   says) runs it, its CPU part in the worker's process pool;
 - `idle`: no jobs, the baseline.
 """
@@ -169,10 +169,7 @@ class WorkerProcess:
 
     def __init__(self, workspace: Workspace, env: dict[str, str]) -> None:
         self.log_path = workspace.root / f"worker-{free_port()}.log"
-        command = [
-            str(workspace.python.parent / "arq"),
-            f"{workspace.package}.worker.WorkerSettings",
-        ]
+        command = [str(workspace.python), "-m", f"{workspace.package}.worker"]
         with self.log_path.open("wb") as log:
             self.process = spawn(
                 command,

@@ -9,15 +9,14 @@ checks it).
 """
 
 import logging
-import logging.config
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
 from http import HTTPStatus
-from typing import Any
 
+from pythonjsonlogger.json import JsonFormatter
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.routing import BaseRoute
@@ -37,51 +36,48 @@ CONSOLE_FORMAT = "%(asctime)s %(levelname)s [%(request_id)s] %(name)s: %(message
 # fields (the request log's status_code, duration_ms ...) follow as fields of their own.
 JSON_FIELDS = "{levelname}{name}{message}{request_id}"
 JSON_RENAMED = {"levelname": "level", "name": "logger"}
-# The servers' and workers' own loggers, which write through the same handler at the same
-# level: uvicorn's, Celery's, RQ's and arq's. Uvicorn's access log is left to warnings: the
-# request log says more, with the request id.
+# The servers' and workers' own loggers, at the service's level: uvicorn's, Celery's, RQ's
+# and arq's. Uvicorn's access log is left to warnings: the request log says more, with
+# the request id.
 HOST_LOGGERS = ("uvicorn", "uvicorn.error", "celery", "rq", "arq")
 QUIET_HOST_LOGGERS = ("uvicorn.access",)
 # The route label of a request that matched no route: one value, not one per raw path.
 UNMATCHED_ROUTE = "<unmatched>"
 
 
-def logging_config(level: str, log_format: LogFormat) -> dict[str, Any]:
-    """The process's logging, as logging.config.dictConfig takes it.
-
-    The package's loggers and the host's (HOST_LOGGERS) write to stderr in `log_format`.
-    The root logger is left to the host (pytest's caplog, for one): the package's records
-    still propagate to it, the host's loggers' do not (their handler is this one).
-    """
-    host_logger = {"level": level, "handlers": [_HANDLER_NAME], "propagate": False}
-    return {
-        "version": 1,
-        "disable_existing_loggers": False,
-        "formatters": {
-            "console": {"format": CONSOLE_FORMAT},
-            "json": {
-                "()": "pythonjsonlogger.json.JsonFormatter",
-                "fmt": JSON_FIELDS,
-                "style": "{",
-                "rename_fields": JSON_RENAMED,
-                "timestamp": True,
-            },
-        },
-        "handlers": {
-            _HANDLER_NAME: {"class": "logging.StreamHandler", "formatter": log_format},
-        },
-        "loggers": {
-            PACKAGE: {"level": level, "handlers": [_HANDLER_NAME]},
-            **dict.fromkeys(HOST_LOGGERS, host_logger),
-            **{name: {**host_logger, "level": "WARNING"} for name in QUIET_HOST_LOGGERS},
-        },
-    }
+def _formatter(log_format: LogFormat) -> logging.Formatter:
+    if log_format == "json":
+        return JsonFormatter(JSON_FIELDS, style="{", rename_fields=JSON_RENAMED, timestamp=True)
+    return logging.Formatter(CONSOLE_FORMAT)
 
 
 def configure_logging(level: str, log_format: LogFormat = "console") -> None:
-    """Configure this process's logging (logging_config); calling it again reconfigures."""
+    """Write every record of this process to stderr in `log_format`; calling it again
+    reconfigures.
+
+    One handler, on the root logger, so that every library's records look alike. It is
+    added next to any handler already there (pytest's caplog, for one), never instead.
+    The package's loggers and the host's (HOST_LOGGERS) are at `level`, and the host's lose
+    the handlers their command gave them: their records reach the root's handler too.
+    """
     stamp_request_ids()
-    logging.config.dictConfig(logging_config(level, log_format))
+    handler = logging.StreamHandler()
+    handler.set_name(_HANDLER_NAME)
+    handler.setFormatter(_formatter(log_format))
+    root = logging.getLogger()
+    for previous in [each for each in root.handlers if each.get_name() == _HANDLER_NAME]:
+        root.removeHandler(previous)
+    root.addHandler(handler)
+
+    logging.getLogger(PACKAGE).setLevel(level)
+    for name, host_level in [
+        *((name, level) for name in HOST_LOGGERS),
+        *((name, "WARNING") for name in QUIET_HOST_LOGGERS),
+    ]:
+        host_logger = logging.getLogger(name)
+        host_logger.handlers.clear()
+        host_logger.propagate = True
+        host_logger.setLevel(host_level)
 
 
 @dataclass(slots=True)

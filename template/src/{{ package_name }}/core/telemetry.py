@@ -11,7 +11,7 @@ from contextlib import contextmanager
 from .config import Settings
 from .logging import configure_logging
 from .request_id import current_request_id, request_id_scope
-from .sentry import configure_sentry
+from .sentry import configure_sentry, tag_request_id
 from .tracing import configure_tracing, job_span, trace_context
 
 # What a job receives from its request: "request_id", and "traceparent" (and "tracestate")
@@ -43,5 +43,8 @@ def job_scope(job: str, context: JobContext | None) -> Iterator[None]:
     which already holds both.
     """
     context = context or {}
-    with request_id_scope(context.get("request_id")), job_span(job, context):
+    request_id = context.get("request_id")
+    if request_id is not None:
+        tag_request_id(request_id)
+    with request_id_scope(request_id), job_span(job, context):
         yield

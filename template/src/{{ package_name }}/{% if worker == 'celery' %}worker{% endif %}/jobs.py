@@ -11,6 +11,7 @@ runtimes dispose of their engine and close their loop.
 """
 
 import asyncio
+import contextvars
 import logging
 import os
 import threading
@@ -52,7 +53,9 @@ class JobRuntime:
         self.sessionmaker: async_sessionmaker[AsyncSession] = build_sessionmaker(self.engine)
 
     def run(self, coroutine: Coroutine[Any, Any, _T]) -> _T:
-        return self.runner.run(coroutine)
+        # In the context of the Celery task that runs it (its Sentry scope, for one), not in
+        # the one context a Runner otherwise keeps for every coroutine it runs.
+        return self.runner.run(coroutine, context=contextvars.copy_context())
 
     def close(self) -> None:
         try:
