@@ -21,7 +21,6 @@ from .. import __version__
 
 if TYPE_CHECKING:
     from opentelemetry.sdk.trace import TracerProvider
-    from sqlalchemy.ext.asyncio import AsyncEngine
 
 PACKAGE = __name__.partition(".")[0]
 # Requests not worth a trace: probes and scrapes, every few seconds.
@@ -74,6 +73,7 @@ def configure_tracing() -> bool:
         return _provider is not None
     from opentelemetry import trace
     from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+    from opentelemetry.instrumentation.sqlalchemy import SQLAlchemyInstrumentor
     from opentelemetry.sdk.resources import SERVICE_NAME, SERVICE_VERSION, Resource
     from opentelemetry.sdk.trace import TracerProvider
     from opentelemetry.sdk.trace.export import (
@@ -94,6 +94,11 @@ def configure_tracing() -> bool:
     )
     provider.add_span_processor(BatchSpanProcessor(exporter))
     trace.set_tracer_provider(provider)
+    # A span per SQL statement of every engine created from now on (db/engine.py builds
+    # them after this, in every process). skip_dep_check: the instrumentation declares
+    # SQLAlchemy < 2.1 although the engine events it relies on are unchanged in 2.1
+    # (tests/reports/test_processes.py sees its spans).
+    SQLAlchemyInstrumentor().instrument(tracer_provider=provider, skip_dep_check=True)
     _provider = provider
     return True
 
@@ -102,19 +107,6 @@ def flush_traces() -> None:
     """Export the spans still buffered: before a process that ran a job exits."""
     if _provider is not None:
         _provider.force_flush()
-
-
-def trace_engine(engine: "AsyncEngine") -> None:
-    """A span per SQL statement sent through `engine`, when tracing is on."""
-    if not tracing_enabled():
-        return
-    from opentelemetry.instrumentation.sqlalchemy import SQLAlchemyInstrumentor
-
-    # skip_dep_check: the instrumentation declares SQLAlchemy < 2.1 although it works
-    # through engine events that 2.1 keeps (tests/reports/test_processes.py sees its spans).
-    SQLAlchemyInstrumentor().instrument(
-        engine=engine.sync_engine, tracer_provider=_provider, skip_dep_check=True
-    )
 
 
 def trace_context() -> dict[str, str]:
