@@ -24,7 +24,7 @@ from prometheus_client import (
     generate_latest,
     start_http_server,
 )
-from prometheus_client.multiprocess import MultiProcessCollector
+from prometheus_client.multiprocess import MultiProcessCollector, mark_process_dead
 from sqlalchemy import Pool, QueuePool, event
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -158,11 +158,18 @@ def start_multiprocess_counting() -> None:
     directory = os.environ.get(MULTIPROCESS_DIR_VARIABLE)
     if not directory:
         return
+    Path(directory).mkdir(parents=True, exist_ok=True)
     for path in Path(directory).iterdir():
         if path.is_dir():
             shutil.rmtree(path)
         else:
             path.unlink()
+
+
+def forget_this_process() -> None:
+    """Take this process's pool out of the gauges' sums: it is shutting down."""
+    if os.environ.get(MULTIPROCESS_DIR_VARIABLE):
+        mark_process_dead(os.getpid())  # type: ignore[no-untyped-call]  # untyped upstream
 
 
 def serve_worker_metrics(port: int, *, jobs_in_child_processes: bool) -> None:
