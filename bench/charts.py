@@ -23,6 +23,7 @@ _STYLES = {
     VariantKey.SYNC: ("#ff7f0e", "^"),
     VariantKey.FLOOR: ("#2ca02c", "D"),
     VariantKey.NO_AUTH: ("#9467bd", "v"),
+    VariantKey.NO_TELEMETRY: ("#17becf", "P"),
 }
 
 

@@ -10,6 +10,8 @@ SQL count), the lifespan, the settings, the models and the schemas are the gener
   common tutorial shape), with the same two statements, pool sizes and transaction rule.
 - `create_no_token_check_app`: the generated GET /users with its administrator check
   (`auth.dependencies.admin_user`) answered by a fixed administrator, without any I/O.
+- `create_no_telemetry_app`: the generated app with its metrics switched off
+  (METRICS_ENABLED=false) and without the request-id middleware: what they cost.
 - `create_inline_jobs_app`, `create_process_jobs_app`: the generated report job
   (POST /projects/{id}/report) with its CPU part run on the event loop, or in a process
   pool, instead of the generated asyncio.to_thread.
@@ -176,6 +178,18 @@ def create_no_token_check_app() -> Any:
         return admin
 
     app.dependency_overrides[_generated("auth.dependencies").admin_user] = fixed_admin
+    return app
+
+
+def create_no_telemetry_app() -> Any:
+    settings = _generated("core.config").get_settings()
+    app = _generated("main").create_app(settings.model_copy(update={"METRICS_ENABLED": False}))
+    # Before the first request: Starlette builds its middleware stack from this list then.
+    app.user_middleware = [
+        middleware
+        for middleware in app.user_middleware
+        if middleware.cls.__name__ != "CorrelationIdMiddleware"
+    ]
     return app
 
 
