@@ -24,7 +24,7 @@ from tests.servers import POSTGRESQL, REDIS, require
 pytestmark = pytest.mark.e2e
 
 REPO = Path(__file__).resolve().parents[1]
-VARIANTS = {"a", "b", "c", "d", "e"}
+VARIANTS = {"a", "b", "c", "d", "e", "f"}
 HEADINGS = (
     "## Targets",
     "## 1. Generation",
@@ -95,6 +95,7 @@ def test_every_variant_is_measured_at_every_concurrency(
     # What each variant is: two statements for the page, one more per user lazily, and
     # one more for the token check, which only (a) makes.
     assert cells[("a", level)]["statements"] == 3
+    assert cells[("f", level)]["statements"] == 3  # (a) without metrics and request ids
     assert cells[("e", level)]["statements"] == 2
     assert cells[("b", level)]["statements"] == 1 + throughput["users"]
     assert cells[("c", level)]["statements"] == 2
@@ -110,6 +111,14 @@ def test_the_cost_of_authentication_is_reported(smoke: tuple[dict[str, Any], Pat
     assert cost["rps_ratio"] > 0
     markdown = (out / "benchmarks.md").read_text(encoding="utf-8")
     assert f"**Cost of authentication** at c={cost['concurrency']}: (e)/(a) = " in markdown
+
+
+def test_the_cost_of_telemetry_is_a_target(smoke: tuple[dict[str, Any], Path]) -> None:
+    data, out = smoke
+    markdown = (out / "benchmarks.md").read_text(encoding="utf-8")
+    headline = data["throughput"]["headline"]
+    assert f"**Cost of telemetry** at c={headline}: (a)/(f) = " in markdown
+    assert f"(a) ≥ 0.9× (f) in req/s at c={headline}" in markdown
 
 
 def test_overload_watches_the_connections(smoke: tuple[dict[str, Any], Path]) -> None:
