@@ -74,7 +74,7 @@ def dependency_names(pyproject: Path) -> set[str]:
 WORKER_MODULES = {
     "celery": {"__init__.py", "jobs.py"},
     "rq": {"__init__.py", "jobs.py", "rq_config.py"},
-    "arq": {"__init__.py", "jobs.py"},
+    "arq": {"__init__.py", "__main__.py", "jobs.py"},
     "none": set(),
 }
 
@@ -141,6 +141,9 @@ def test_template_renders(copie: Copie, case: Combination) -> None:
     assert modules == WORKER_MODULES[case.worker]
     shutdown_test = project / "tests" / "reports" / "test_worker_shutdown.py"
     assert shutdown_test.is_file() == (case.worker != "none")
+    # Only a worker serves metrics of its own.
+    worker_metrics = project / "src" / PACKAGE / "core" / "worker_metrics.py"
+    assert worker_metrics.is_file() == (case.worker != "none")
     # Authentication is all there with auth=jwt, and leaves no trace with auth=none.
     authenticated = case.auth == "jwt"
     auth_dependencies = {"pyjwt", "python-multipart"}

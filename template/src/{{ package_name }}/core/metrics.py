@@ -1,17 +1,14 @@
 """Prometheus metrics: requests, the connection pool, SQL statements per request, jobs.
 
 The API serves them at GET /metrics (router below); a worker serves its own on
-WORKER_METRICS_PORT (serve_worker_metrics). Several processes that share one port (API
+WORKER_METRICS_PORT (worker_metrics.py). Several processes that share one port (API
 processes of one server, Celery's prefork children, RQ's work horses) each count in a
 file of PROMETHEUS_MULTIPROC_DIR, and the process that answers the scrape adds them up:
 prometheus-client's multiprocess mode, on whenever that variable is set (README.md,
 "Operating it").
 """
 
-import logging
 import os
-import shutil
-from pathlib import Path
 
 from fastapi import APIRouter, Request, Response
 from prometheus_client import (
@@ -22,13 +19,10 @@ from prometheus_client import (
     Gauge,
     Histogram,
     generate_latest,
-    start_http_server,
 )
 from prometheus_client.multiprocess import MultiProcessCollector, mark_process_dead
 from sqlalchemy import Pool, QueuePool, event
 from sqlalchemy.ext.asyncio import AsyncEngine
-
-logger = logging.getLogger(__name__)
 
 MULTIPROCESS_DIR_VARIABLE = "PROMETHEUS_MULTIPROC_DIR"
 
@@ -129,7 +123,7 @@ def track_pool(engine: AsyncEngine) -> None:
     event.listen(pool, "checkin", publish)
 
 
-def _registry() -> CollectorRegistry:
+def scrape_registry() -> CollectorRegistry:
     """This process's metrics, or every process's in multiprocess mode."""
     if os.environ.get(MULTIPROCESS_DIR_VARIABLE):
         registry = CollectorRegistry()
@@ -148,47 +142,10 @@ async def metrics(request: Request) -> Response:
     # nothing of the app's domains.
     engine: AsyncEngine = request.app.state.resources.engine
     publish_pool_state(engine.sync_engine.pool)
-    return Response(generate_latest(_registry()), media_type=CONTENT_TYPE_LATEST)
-
-
-def start_multiprocess_counting() -> None:
-    """Empty PROMETHEUS_MULTIPROC_DIR, if set, before this process forks its workers:
-    the files of an earlier run would count again. Call only in the process that owns
-    the directory (a worker's main process)."""
-    directory = os.environ.get(MULTIPROCESS_DIR_VARIABLE)
-    if not directory:
-        return
-    Path(directory).mkdir(parents=True, exist_ok=True)
-    for path in Path(directory).iterdir():
-        if path.is_dir():
-            shutil.rmtree(path)
-        else:
-            path.unlink()
+    return Response(generate_latest(scrape_registry()), media_type=CONTENT_TYPE_LATEST)
 
 
 def forget_this_process() -> None:
     """Take this process's pool out of the gauges' sums: it is shutting down."""
     if os.environ.get(MULTIPROCESS_DIR_VARIABLE):
         mark_process_dead(os.getpid())  # type: ignore[no-untyped-call]  # untyped upstream
-
-
-def serve_worker_metrics(port: int, *, jobs_in_child_processes: bool) -> None:
-    """Serve this worker's metrics on `port` (0: nowhere), from a thread of its own.
-
-    A port already taken (a second worker on one host) costs the metrics, not the worker.
-    """
-    if port == 0:
-        return
-    if jobs_in_child_processes and not os.environ.get(MULTIPROCESS_DIR_VARIABLE):
-        logger.warning(
-            "jobs run in child processes: set %s to an empty directory, or their "
-            "counts never reach the metrics on port %d",
-            MULTIPROCESS_DIR_VARIABLE,
-            port,
-        )
-    try:
-        start_http_server(port, registry=_registry())
-    except OSError as error:
-        logger.warning("worker metrics not served on port %d: %s", port, error)
-        return
-    logger.info("worker metrics on port %d", port)

@@ -19,8 +19,8 @@ from arq import Retry
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from ..core.config import get_settings
-from ..core.metrics import serve_worker_metrics
 from ..core.telemetry import JobContext, configure_telemetry
+from ..core.worker_metrics import serve_worker_metrics
 from ..db.engine import build_engine, build_sessionmaker
 from ..db.errors import is_transient
 from ..db.models import configure_models
