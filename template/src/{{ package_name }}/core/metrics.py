@@ -8,6 +8,7 @@ prometheus-client's multiprocess mode, on whenever that variable is set (README.
 "Operating it").
 """
 
+import asyncio
 import os
 
 from fastapi import APIRouter, Request, Response
@@ -142,7 +143,10 @@ async def metrics(request: Request) -> Response:
     # nothing of the app's domains.
     engine: AsyncEngine = request.app.state.resources.engine
     publish_pool_state(engine.sync_engine.pool)
-    return Response(generate_latest(scrape_registry()), media_type=CONTENT_TYPE_LATEST)
+    # Off the event loop: writing every series out is CPU work that grows with the routes
+    # and the histograms' buckets.
+    text = await asyncio.to_thread(generate_latest, scrape_registry())
+    return Response(text, media_type=CONTENT_TYPE_LATEST)
 
 
 def forget_this_process() -> None:
