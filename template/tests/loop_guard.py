@@ -178,8 +178,18 @@ class LoopLagMonitor:
 
 
 def _idle(frame: FrameType) -> bool:
-    """Whether the loop's thread waits for events (in its selector): no block of its own."""
-    return frame.f_code.co_filename.endswith("selectors.py")
+    """Whether the loop's thread waits for something that is not work of its own: events
+    (in its selector), or a thread it has just started to be scheduled (Thread.start waits
+    for that; asyncio.to_thread's and anyio's pools start their threads so), which only a
+    busy machine makes long."""
+    if frame.f_code.co_filename.endswith("selectors.py"):
+        return True
+    caller: FrameType | None = frame
+    while caller is not None and caller.f_code.co_filename == threading.__file__:
+        if caller.f_code.co_name == "start":
+            return True
+        caller = caller.f_back
+    return False
 
 
 def _format(sample: traceback.StackSummary | None) -> str | None:
