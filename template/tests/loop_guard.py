@@ -7,10 +7,11 @@ test then fails, naming the delay and showing where the loop's thread was meanwh
 limit is 100 ms, or LOOP_GUARD_MS in the environment (wider under coverage's tracer). A
 test that blocks the loop on purpose is marked `loop_may_block`.
 
-Only delays that the loop's own thread caused count: it spent the time computing (its CPU
-time grew by more than half the limit), or it sat in one call (a watchdog thread samples
-its stack while the heartbeat is late, and saw the same spot for more than half the limit,
-as during time.sleep or a synchronous socket read). Delays it did not cause are left out:
+Only delays that the loop's own thread caused count: it sat in one call (a watchdog thread
+samples its stack while the heartbeat is late, and saw the same spot for more than half
+the limit, as during time.sleep or a synchronous socket read), and then the whole delay
+counts; or it spent the time computing, and then its CPU time counts, not the wall time
+that other processes stretched it to. Delays it did not cause are left out:
 pauses of the garbage collector, another thread holding the GIL (an in-process worker
 thread of a test), the operating system running other processes on a busy CI machine.
 
@@ -131,12 +132,18 @@ class LoopLagMonitor:
         if lag <= self.threshold / 2:
             return
         computing = time.thread_time() - self._cpu_at_due - gc_seconds
-        if computing > self.threshold / 2 or self._stuck > self.threshold / 2:
-            if lag > self.max_lag:
-                self.max_lag = lag
-                self.stall_stack = _format(self._sample)
+        if self._stuck > self.threshold / 2:
+            caused = lag  # it sat in one call: the whole delay is that call's
+        elif computing > self.threshold / 2:
+            # It computed: the CPU time it spent is its delay; the rest of the lag is the
+            # machine running other processes, which stretches the same work on a busy CI.
+            caused = computing
         else:
             self.max_other_lag = max(self.max_other_lag, lag)
+            return
+        if caused > self.max_lag:
+            self.max_lag = caused
+            self.stall_stack = _format(self._sample)
 
     def _on_gc(self, phase: str, _info: dict[str, int]) -> None:
         now = time.monotonic()  # the clock of asyncio's loop.time()
@@ -155,10 +162,15 @@ class LoopLagMonitor:
         frame = sys._current_frames().get(self._loop_thread)
         if frame is None:
             return
+        if _idle(frame):
+            # Waiting is nobody's work, and the sample of the work before it is kept: the
+            # loop's thread may already be back in its selector when the heartbeat records.
+            self._spot = None
+            return
         spot = (frame.f_code, frame.f_lasti)
         if spot != self._spot:
             self._spot, self._spot_since = spot, now
-        elif not _idle(frame):
+        else:
             self._stuck = max(self._stuck, now - self._spot_since)
         # Cheap: no source line is read now, while the loop is late.
         self._sample = traceback.StackSummary.extract(
