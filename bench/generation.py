@@ -1,5 +1,6 @@
 """1. Generation: `newservice create` against a plain `copier copy` of the same template,
-and `newservice --help` against the interpreter's own start-up.
+`newservice add resource` against a plain `copier copy` of the resource template with the
+same answers, and `newservice --help` against the interpreter's own start-up.
 
 The runs alternate (create, copier, create --no-git, create, ...) so that a change in the
 machine's load during the benchmark falls on every command alike. Every command renders
@@ -10,12 +11,15 @@ commit plain Copier is given are the ones newservice recorded in its first proje
 from __future__ import annotations
 
 import math
+import shutil
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
+
+import yaml
 
 from bench.formatting import TIMES, excess_over, format_number, format_ratio, markdown_table
 from bench.harness import HarnessError, console_script, run
@@ -24,6 +28,12 @@ from bench.sizes import Sizes
 from bench.stats import median, ratio
 
 CREATE_TARGET = 1.25
+ADD_TARGET = 1.5
+# A resource of every kind of field, a reference included.
+RESOURCE = (
+    "invoice", "number:str(20):unique", "total:decimal(12,2):index", "paid:bool",
+    "due:date:optional", "data:json", "customer:ref:users",
+)  # fmt: skip
 HELP_TARGET_S = 0.3
 _FOLDER = "svc"
 # The imports that dominate the start-up, worth naming in the report; copier must be absent.
@@ -47,6 +57,8 @@ class GenerationResult:
     create_no_git_s: list[float]
     help_s: list[float]
     python_s: list[float]
+    add_s: list[float] = field(default_factory=list)
+    copier_resource_s: list[float] = field(default_factory=list)
     imports_ms: dict[str, float] = field(default_factory=dict)
     """Cumulative import time of the modules `newservice --help` loads (python -X importtime)."""
 
@@ -57,6 +69,14 @@ class GenerationResult:
     @property
     def create_met(self) -> bool:
         return self.create_ratio <= CREATE_TARGET
+
+    @property
+    def add_ratio(self) -> float:
+        return ratio(median(self.add_s), median(self.copier_resource_s))
+
+    @property
+    def add_met(self) -> bool:
+        return self.add_ratio <= ADD_TARGET
 
     @property
     def help_met(self) -> bool:
@@ -125,11 +145,56 @@ def run_generation(sizes: Sizes, root: Path, log: IO[str]) -> GenerationResult:
         result.create_s.append(_timed(create, fresh()))
         result.copier_s.append(_timed(plain, fresh()))
         result.create_no_git_s.append(_timed(create_no_git, fresh()))
+    _time_add_resource(
+        result,
+        project=first / _FOLDER,
+        source=source,
+        commit=commit,
+        fresh=fresh,
+        sizes=sizes,
+        log=log,
+    )
     for _ in range(sizes.help_runs):
         result.help_s.append(_timed([newservice, "--help"], root))
         result.python_s.append(_timed([sys.executable, "-c", "pass"], root))
     result.imports_ms = _import_times(root)
     return result
+
+
+def _time_add_resource(
+    result: GenerationResult,
+    *,
+    project: Path,
+    source: str,
+    commit: str,
+    fresh: Callable[[], Path],
+    sizes: Sizes,
+    log: IO[str],
+) -> None:
+    """`add resource` in a copy of `project`, against plain Copier given the answers it
+    recorded (the project's and the resource's), rendering into an empty folder."""
+    newservice = console_script("newservice")
+    copier = console_script("copier")
+    first = fresh() / _FOLDER
+    shutil.copytree(project, first, symlinks=True)
+    run([newservice, "add", "resource", *RESOURCE], cwd=first, timeout=300)
+    answers_file = f".copier-answers.resource-{RESOURCE[0]}.yml"
+    recorded = yaml.safe_load((first / answers_file).read_text(encoding="utf-8"))
+    data_file = first.parent / "resource-answers.yml"
+    data_file.write_text(
+        yaml.safe_dump({key: value for key, value in recorded.items() if key[0] != "_"}),
+        encoding="utf-8",
+    )
+    plain = [copier, "copy", "--defaults", "--vcs-ref", commit, "--answers-file", answers_file,
+             "--data-file", str(data_file), source, _FOLDER]  # fmt: skip
+    for index in range(sizes.generation_runs):
+        print(f"  add resource run {index + 1}/{sizes.generation_runs}", file=log)
+        copy = fresh() / "attempt-0" / _FOLDER
+        shutil.copytree(project, copy, symlinks=True)
+        start = time.perf_counter()
+        run([newservice, "add", "resource", *RESOURCE], cwd=copy, timeout=300)
+        result.add_s.append(time.perf_counter() - start)
+        result.copier_resource_s.append(_timed(plain, fresh()))
 
 
 def _import_times(cwd: Path) -> dict[str, float]:
@@ -158,6 +223,12 @@ def _targets(result: GenerationResult) -> list[Target]:
             format_ratio(result.create_ratio),
             result.create_met,
             excess_over(result.create_ratio, CREATE_TARGET, TIMES),
+        ),
+        Target(
+            f"`add resource` ≤ {ADD_TARGET}{TIMES} plain `copier copy` of the resource",
+            format_ratio(result.add_ratio),
+            result.add_met,
+            excess_over(result.add_ratio, ADD_TARGET, TIMES),
         ),
         Target(
             f"`newservice --help` < {HELP_TARGET_S} s",
@@ -206,6 +277,18 @@ def _text(result: GenerationResult, _chart: str | None) -> str:
                         copier_s,
                         "copier",
                     ),
+                    row(
+                        "`copier copy` of the resource (baseline)",
+                        result.copier_resource_s,
+                        median(result.copier_resource_s),
+                        "copier",
+                    ),
+                    row(
+                        "`newservice add resource invoice ...`",
+                        result.add_s,
+                        median(result.copier_resource_s),
+                        "copier",
+                    ),
                     row("`python -c pass` (baseline)", result.python_s, python_s, "python"),
                     row("`newservice --help`", result.help_s, python_s, "python"),
                 ],
@@ -218,7 +301,7 @@ def _text(result: GenerationResult, _chart: str | None) -> str:
 
 
 def _notes(result: GenerationResult, _context: Context) -> list[str]:
-    notes = [_create_note(result)]
+    notes = [_create_note(result), _add_note(result)]
     if not result.help_met:
         notes.append(_help_note(result))
     return notes
@@ -242,6 +325,16 @@ def _create_note(result: GenerationResult) -> str:
             if result.create_met
             else " The target is missed by the steps plain Copier does not do."
         )
+    )
+
+
+def _add_note(result: GenerationResult) -> str:
+    return (
+        f"**Adding a resource.** `add resource` costs {format_ratio(result.add_ratio)} plain"
+        " Copier rendering the same resource with the answers it recorded. Both clone the"
+        " template at the project's commit and render it; newservice adds reading the"
+        " project's code (its domains, tables and migration head, with `ast`), the scratch"
+        " folder and the two registration edits."
     )
 
 

@@ -77,6 +77,28 @@ MATRIX = [
 ]
 
 
+# `newservice add resource` in the projects without a worker (one per database, with and
+# without authentication): every type and modifier, references to a built-in domain and to
+# a generated one, a plural at the longest length allowed, and, with authentication, a
+# resource shared by every user. Their own tests run with the project's.
+RESOURCES = (
+    ("invoice", "number:str(20):unique", "title:str", "note:text:optional", "count:int:index",
+     "big:bigint:optional", "ratio:float:index", "total:decimal(12,2):index", "paid:bool:index",
+     "due:date:optional:index", "sent_at:datetime:optional:index", "token:uuid:unique:index",
+     "data:json", "extra:json:optional", "customer:ref:users", "project:ref:projects:optional"),
+    ("invoice_line_adjustment", "invoice:ref:invoices", "amount:decimal(10,2)",
+     "label:str(80):index"),
+)  # fmt: skip
+SHARED_RESOURCE = ("tag", "name:str(40):unique", "--public")
+
+
+def add_resources(project: Path, combo: Combination) -> None:
+    if combo.worker != "none":
+        return
+    for resource in (*RESOURCES, *([SHARED_RESOURCE] if combo.auth == "jwt" else [])):
+        newservice("add", "resource", *resource, "--path", str(project), cwd=project)
+
+
 def service_environment(combo: Combination, index: int) -> dict[str, str]:
     """The settings a developer would put in .env, pointed at this machine's servers."""
     package = combo.package

@@ -1,5 +1,6 @@
 """End to end: every valid combination of answers yields a project that passes its
-own lint, format check, strict type check and test suite against real servers."""
+own lint, format check, strict type check and test suite against real servers; the
+projects without a worker do with resources added by `newservice add resource`."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.generated import MATRIX, Combination, check_project, newservice
+from tests.generated import MATRIX, Combination, add_resources, check_project, newservice
 from tests.servers import require
 
 pytestmark = pytest.mark.e2e
@@ -25,4 +26,5 @@ def test_generated_project_passes_its_own_checks(
     project = tmp_path / combo.package
     newservice("create", str(project), "--defaults", "--no-git", "--quiet", *combo.flags(),
                cwd=tmp_path)  # fmt: skip
+    add_resources(project, combo)
     check_project(project, combo, redis_index=index, worker_id=worker_id)

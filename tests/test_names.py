@@ -6,6 +6,7 @@ refused as a project name; names with accents must fold to the expected package.
 
 from __future__ import annotations
 
+import builtins
 import keyword
 import shutil
 import sys
@@ -29,6 +30,7 @@ def questions_only(tmp_path_factory: pytest.TempPathFactory) -> Path:
     shutil.copy2(REPO / "copier.yml", root / "copier.yml")
     shutil.copytree(REPO / "includes", root / "includes")
     (root / "template").mkdir()
+    (root / "resource_template").mkdir()
     return root
 
 
@@ -66,6 +68,57 @@ def test_every_stdlib_module_is_refused(questions_only: Path, chunk: int) -> Non
         if message is None or "standard-library" not in message:
             wrong[name] = message
     assert wrong == {}
+
+
+def settle_resource(template: Path, name: str) -> dict[str, Any]:
+    """The answers Copier settles on for a resource named `name`."""
+    worker = run_copy(
+        str(template),
+        template.parent / "never-written" / "project",
+        data={"project_name": "svc", "resource_name": name, "resource_down_revision": "0001"},
+        defaults=True,
+        pretend=True,
+        quiet=True,
+        exclude=("*",),
+    )
+    return dict(worker.answers.combined)
+
+
+def resource_refusal(template: Path, name: str) -> str | None:
+    """Why Copier refuses `name` as a resource's name, or None."""
+    try:
+        settle_resource(template, name)
+    except ValueError as error:
+        return str(error)
+    return None
+
+
+def test_every_builtin_name_is_refused_as_a_resource(questions_only: Path) -> None:
+    """A resource's name names its local variables: none may shadow a built-in."""
+    wrong = {}
+    for name in (word for word in dir(builtins) if word.islower() and word[0] != "_"):
+        message = resource_refusal(questions_only, name)
+        if message is None or "built-in" not in message:
+            wrong[name] = message
+    assert wrong == {}
+
+
+@pytest.mark.parametrize(
+    ("name", "plural", "model"),
+    [
+        ("order_line", "order_lines", "OrderLine"),
+        ("box", "boxes", "Box"),
+        ("category", "categories", "Category"),
+        ("day", "days", "Day"),
+        ("batch", "batches", "Batch"),
+        ("item2", "item2s", "Item2"),
+    ],
+)
+def test_a_resource_name_gives_its_plural_and_model(
+    questions_only: Path, name: str, plural: str, model: str
+) -> None:
+    answers = settle_resource(questions_only, name)
+    assert (answers["resource_plural"], answers["resource_class"]) == (plural, model)
 
 
 def test_every_lowercase_keyword_is_refused(questions_only: Path) -> None:

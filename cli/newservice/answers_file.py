@@ -19,9 +19,14 @@ from newservice.errors import NewserviceError
 ANSWERS_FILE = ".copier-answers.yml"
 
 
-def load(project: Path) -> dict[str, Any]:
-    """The recorded answers of `project`; an unreadable file is a one-line error."""
-    return _parse(project / ANSWERS_FILE)[1]
+def load(project: Path, name: str = ANSWERS_FILE) -> dict[str, Any]:
+    """The recorded answers of `project` (or of a resource of it, with its file's `name`);
+    an unreadable file is a one-line error."""
+    return load_file(project / name)
+
+
+def load_file(path: Path) -> dict[str, Any]:
+    return _parse(path)[1]
 
 
 def recorded_commit(project: Path) -> str | None:
@@ -33,9 +38,9 @@ def recorded_commit(project: Path) -> str | None:
     return commit if isinstance(commit, str) and commit else None
 
 
-def forget_commit(project: Path) -> None:
+def forget_commit(project: Path, name: str = ANSWERS_FILE) -> None:
     """Rewrite the answers of `project` without `_commit`; the rest stays as Copier wrote it."""
-    path = project / ANSWERS_FILE
+    path = project / name
     header, answers = _parse(path)
     if answers.pop("_commit", None) is None:
         return

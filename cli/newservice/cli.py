@@ -16,6 +16,7 @@ from rich.console import Console
 from rich.text import Text
 
 from newservice import version
+from newservice.add_resource import AddOptions, add_resource
 from newservice.create import CreateOptions
 from newservice.create import create as create_project
 from newservice.errors import (
@@ -25,6 +26,7 @@ from newservice.errors import (
     UPDATE_AVAILABLE_EXIT,
     NewserviceError,
 )
+from newservice.resource_summary import show_added
 from newservice.summary import show_summary
 from newservice.update import UpdateOptions, check, update
 from newservice.update_summary import show_check, show_update
@@ -318,6 +320,73 @@ def check_update_command(path: PathArgument = Path(), *, debug: DebugOption = Fa
     show_check(out, checked, Path.cwd())
     if checked.available:
         raise typer.Exit(UPDATE_AVAILABLE_EXIT)
+
+
+add_app = typer.Typer(name="add", help="Add to a generated project.", no_args_is_help=True)
+app.add_typer(add_app)
+
+
+@add_app.command("resource")
+def add_resource_command(
+    name: Annotated[
+        str,
+        typer.Argument(
+            metavar="NAME",
+            help="The resource, singular and snake_case (invoice); its package, table and"
+            " URL are the plural (invoices).",
+            show_default=False,
+        ),
+    ],
+    fields: Annotated[
+        list[str] | None,
+        typer.Argument(
+            metavar="FIELD:TYPE[:MODIFIER]",
+            help="Types: str, str(N), text, int, bigint, float, decimal, decimal(P,S), bool,"
+            " date, datetime, uuid, json, ref:DOMAIN. Modifiers: optional, unique, index."
+            " Quote a field with parentheses: 'title:str(80):unique'.",
+            show_default=False,
+        ),
+    ] = None,
+    *,
+    path: Annotated[
+        Path, typer.Option("--path", help="The generated project (default: the current folder).")
+    ] = Path(),
+    plural: Annotated[
+        str | None,
+        typer.Option("--plural", help="The plural, where adding -s or -es gets it wrong."),
+    ] = None,
+    public: Annotated[
+        bool,
+        typer.Option(
+            "--public",
+            help="With authentication: rows shared by every signed-in user, not owned by"
+            " the one who created them.",
+        ),
+    ] = False,
+    pretend: Annotated[
+        bool, typer.Option("--pretend", help="Show what would be written; write nothing.")
+    ] = False,
+    debug: DebugOption = False,
+) -> None:
+    """Add a resource: model, schemas, service, router, migration and tests, updatable.
+
+    Example: newservice add resource invoice 'number:str(20):unique' 'total:decimal(12,2)'
+    customer:ref:users 'paid_at:datetime:optional'
+    """
+    out = Console()
+    err = Console(stderr=True)
+    options = AddOptions(
+        path=path,
+        name=name,
+        fields=tuple(fields or ()),
+        plural=plural,
+        public=public,
+        pretend=pretend,
+    )
+    added = _attempt(
+        lambda: add_resource(options, warn=lambda message: _warn(err, message)), err, debug
+    )
+    show_added(out, added, Path.cwd())
 
 
 def _attempt(action: Callable[[], T], err: Console, debug: bool) -> T:

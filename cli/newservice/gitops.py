@@ -9,7 +9,8 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 
 from newservice.errors import NewserviceError
@@ -157,3 +158,34 @@ def status(folder: Path, *pathspecs: str, ignored: bool = False) -> list[tuple[s
             index += 1  # the source of a rename or copy follows; the new path is what changed
         found.append((code, top / path))
     return found
+
+
+@contextmanager
+def steps_then_uncommitted(folder: Path) -> Iterator[Callable[[], None]]:
+    """Let a series of changes each start from a clean work tree, and leave them all
+    uncommitted at the end, as if made at once.
+
+    Copier's update refuses a dirty work tree, so a project with several answers files
+    (the project's, each resource's) is updated one file at a time: the yielded function
+    commits what is there between two steps, and the exit resets the branch to where it
+    was, keeping every change in the work tree for the user to review.
+    """
+    start = output(["rev-parse", "HEAD"], cwd=folder, what="cannot read the project's HEAD")
+    identity = _fallback_identity(folder)
+
+    def checkpoint() -> None:
+        if not status(folder):
+            return
+        output(["add", "--all", "--", "."], cwd=folder, env=identity, what="git add failed")
+        output(
+            ["-c", "commit.gpgsign=false", "commit", "--quiet", "--no-verify",
+             "--message", "newservice update: one step of several"],
+            cwd=folder,
+            env=identity,
+            what="git commit failed",
+        )  # fmt: skip
+
+    try:
+        yield checkpoint
+    finally:
+        output(["reset", "--quiet", start], cwd=folder, what="cannot put the branch back")

@@ -7,7 +7,7 @@ nothing.
 
 from __future__ import annotations
 
-TEMPLATE_PATHS = ("copier.yml", "includes", "template")
+TEMPLATE_PATHS = ("copier.yml", "includes", "template", "resource_template")
 """The repository paths that make up the template: a change elsewhere changes no project."""
 
 BUNDLE_NAME = "_template.bundle"

@@ -17,7 +17,7 @@ from __future__ import annotations
 import tempfile
 import tomllib
 import warnings
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -29,6 +29,7 @@ from newservice.answers_file import ANSWERS_FILE
 from newservice.errors import NewserviceError, UsageError, Warn, copier_errors
 from newservice.history import STORE_URL, install_packaged, store_path
 from newservice.locking import LOCK_FILE, LockOutcome, lock
+from newservice.project_facts import RESOURCE_ANSWERS_GLOB
 from newservice.revisions import Revisions, is_newer, open_revisions
 from newservice.template_source import default_commit, read_questions_at, resolve_vcs_ref
 
@@ -80,6 +81,8 @@ class Check:
     new: str
     source: str
     available: bool
+    resources_behind: int = 0
+    """Resources (`newservice add resource`) whose answers record an older commit."""
 
 
 @dataclass(frozen=True)
@@ -108,7 +111,33 @@ def check(path: Path) -> Check:
     project = _read_project(path)
     with _history(project) as (revisions, build):
         plan = _plan(project, revisions, build, vcs_ref=None)
-    return Check(project.root, plan.old, plan.new, project.src, available=not plan.current)
+        behind = sum(
+            revisions.resolve(str(answers_file.load_file(resource).get("_commit"))) != plan.target
+            for resource in _resources(project.root)
+        )
+    return Check(
+        project.root,
+        plan.old,
+        plan.new,
+        project.src,
+        available=not plan.current or behind > 0,
+        resources_behind=behind,
+    )
+
+
+def _require_updatable_resources(root: Path) -> None:
+    for resource in _resources(root):
+        if not answers_file.load_file(resource).get("_commit"):
+            raise NewserviceError(
+                f"{resource.name} records no template commit (the resource was rendered from"
+                " uncommitted template edits), so it cannot be updated; delete that file to"
+                " leave the resource out of updates, then commit"
+            )
+
+
+def _resources(root: Path) -> list[Path]:
+    """The answers files of the resources added to the project, in name order."""
+    return sorted(root.glob(RESOURCE_ANSWERS_GLOB))
 
 
 def update(options: UpdateOptions, warn: Warn) -> Updated:
@@ -120,6 +149,7 @@ def update(options: UpdateOptions, warn: Warn) -> Updated:
         flags={}, data_items=options.data_items, data_file=None, questions=plan.questions
     )
     _keep_behaviour_of_older_projects(project, plan.questions, answers)
+    _require_updatable_resources(project.root)
     if not options.pretend:
         declared = _declared_dependencies(project.root)
         _run_copier(project.root, plan, answers, options, warn=warn, source=project.src)
@@ -264,6 +294,44 @@ def _plan(project: _Project, revisions: Revisions, build: str | None, vcs_ref: s
 def _run_copier(
     root: Path, plan: _Plan, answers: Answers, options: UpdateOptions, *, warn: Warn, source: str
 ) -> None:
+    """Update the project, then each of its resources: each has its own answers file, and
+    the resources are given the project's answers as they now are."""
+    resources = _resources(root)
+    if not resources:
+        _run_update(root, plan, answers.data, answers, options, warn=warn, source=source)
+        return
+    with gitops.steps_then_uncommitted(root) as checkpoint:
+        _run_update(root, plan, answers.data, answers, options, warn=warn, source=source)
+        project_answers = {
+            key: value
+            for key, value in answers_file.load(root).items()
+            if key in plan.questions.askable and not key.startswith("resource_")
+        }
+        for resource in resources:
+            checkpoint()
+            _run_update(
+                root,
+                plan,
+                project_answers,
+                answers,
+                options,
+                warn=warn,
+                source=source,
+                answers_name=resource.name,
+            )
+
+
+def _run_update(
+    root: Path,
+    plan: _Plan,
+    data: Mapping[str, Any],
+    answers: Answers,
+    options: UpdateOptions,
+    *,
+    warn: Warn,
+    source: str,
+    answers_name: str | None = None,
+) -> None:
     from copier import run_update  # noqa: PLC0415 - keeps `--help` from importing Copier
 
     with warnings.catch_warnings():
@@ -276,7 +344,8 @@ def _run_copier(
         ):
             run_update(
                 root,
-                data=dict(answers.data),
+                data=dict(data),
+                answers_file=answers_name,
                 vcs_ref=plan.target,
                 defaults=True,
                 overwrite=True,

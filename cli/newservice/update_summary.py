@@ -78,6 +78,9 @@ def show_check(console: Console, checked: Check, cwd: Path) -> None:
         versions = f"project at {checked.old}, installed template {checked.new}"
     else:
         versions = f"project at {checked.old}, latest template {checked.new} in {checked.source}"
+    if checked.resources_behind:
+        count = checked.resources_behind
+        versions += f"; {count} resource{'s' if count != 1 else ''} behind it"
     if checked.available:
         console.print(
             Text.assemble(
