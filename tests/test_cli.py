@@ -592,7 +592,7 @@ def test_ctrl_c_that_lands_in_an_import_is_still_an_interrupt(
         except KeyboardInterrupt as interrupt:
             raise RuntimeError("Error calling __set_name__") from interrupt
 
-    monkeypatch.setattr("newservice.cli.create_project", interrupted_import)
+    monkeypatch.setattr("newservice.create.create", interrupted_import)
     result = invoke("create", str(tmp_path / "svc"), "-y")
 
     assert_one_line_error(result, "interrupted", code=130)

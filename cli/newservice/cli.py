@@ -16,9 +16,6 @@ from rich.console import Console
 from rich.text import Text
 
 from newservice import version
-from newservice.add_resource import AddOptions, add_resource
-from newservice.create import CreateOptions
-from newservice.create import create as create_project
 from newservice.errors import (
     CONFLICTS_EXIT,
     FAILURE_EXIT,
@@ -26,10 +23,6 @@ from newservice.errors import (
     UPDATE_AVAILABLE_EXIT,
     NewserviceError,
 )
-from newservice.resource_summary import show_added
-from newservice.summary import show_summary
-from newservice.update import UpdateOptions, check, update
-from newservice.update_summary import show_check, show_update
 
 T = TypeVar("T")
 
@@ -192,6 +185,11 @@ def create(
     """
     out = Console()
     err = Console(stderr=True)
+    # Each command imports its own modules: `--help` and completion load none of them.
+    from newservice.create import CreateOptions  # noqa: PLC0415
+    from newservice.create import create as create_project  # noqa: PLC0415
+    from newservice.summary import show_summary  # noqa: PLC0415
+
     options = CreateOptions(
         dest=dest,
         flags={
@@ -291,6 +289,9 @@ def update_command(
     """
     out = Console()
     err = Console(stderr=True)
+    from newservice.update import UpdateOptions, update  # noqa: PLC0415
+    from newservice.update_summary import show_update  # noqa: PLC0415
+
     options = UpdateOptions(
         path=path,
         data_items=tuple(data or ()),
@@ -316,6 +317,9 @@ def check_update_command(path: PathArgument = Path(), *, debug: DebugOption = Fa
     """
     out = Console()
     err = Console(stderr=True)
+    from newservice.update import check  # noqa: PLC0415
+    from newservice.update_summary import show_check  # noqa: PLC0415
+
     checked = _attempt(lambda: check(path), err, debug)
     show_check(out, checked, Path.cwd())
     if checked.available:
@@ -375,6 +379,9 @@ def add_resource_command(
     """
     out = Console()
     err = Console(stderr=True)
+    from newservice.add_resource import AddOptions, add_resource  # noqa: PLC0415
+    from newservice.resource_summary import show_added  # noqa: PLC0415
+
     options = AddOptions(
         path=path,
         name=name,
