@@ -1,9 +1,10 @@
 """The app's shared state: what the lifespan builds once per process, declared with its types.
 
 create_app() is given the settings; the lifespan builds the engine, the session factory and
-the job queue from them, keeps all four on app.state as one `Resources`, and closes them at
-shutdown. Requests reach them through the dependencies of dependencies.py; tests and tools
-that hold the app read them with resources_of(app).
+the job queue from them, keeps them on app.state as one `Resources` (with the process's
+drain state, core/shutdown.py), and closes them at shutdown. Requests reach them through
+the dependencies of dependencies.py; tests and tools that hold the app read them with
+resources_of(app).
 """
 
 from dataclasses import dataclass
@@ -12,6 +13,7 @@ from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from .core.config import Settings
+from .core.shutdown import Drain
 from .reports.queue import JobQueue
 
 
@@ -21,6 +23,7 @@ class Resources:
     engine: AsyncEngine
     sessionmaker: async_sessionmaker[AsyncSession]
     job_queue: JobQueue
+    drain: Drain
 
 
 def resources_of(app: FastAPI) -> Resources:
