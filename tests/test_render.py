@@ -11,9 +11,11 @@ import subprocess
 import sys
 import tomllib
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
+from kubernetes_validate.utils import ValidationError, validate
 from pytest_copie.plugin import Copie
 
 from tests.generated import MATRIX, Combination
@@ -160,6 +162,7 @@ def test_template_renders(copie: Copie, case: Combination) -> None:
         assert [worker for worker, mark in marks.items() if mark in text] == [case.worker], path
     assert DATABASE_LINKS[case.db] in (project / "tests" / "faults.py").read_text(encoding="utf-8")
     check_shipping_files(project)
+    check_kubernetes_manifests(project, case)
 
 
 # What each linter is asked to check, with the arguments that make a warning a failure.
@@ -190,3 +193,96 @@ def check_shipping_files(project: Path) -> None:
             if "uses" in step]  # fmt: skip
     # Every action at an exact release, never a moving branch or major tag.
     assert all(re.fullmatch(r"[\w.-]+/[\w.-]+@v\d+\.\d+\.\d+", uses) for uses in used), used
+
+
+# The Kubernetes release whose API schemas the manifests are validated against, offline.
+KUBERNETES_VERSION = "1.30"
+SLUG = PACKAGE.replace("_", "-")
+# The Secrets' files: created out of band, never listed by a kustomization (applying the
+# placeholders would overwrite the real Secret).
+UNLISTED = {"secret.yaml"}
+
+
+def check_kubernetes_manifests(project: Path, case: Combination) -> None:
+    """deploy/k8s/: every manifest valid for the Kubernetes API, every file listed by its
+    kustomization, placeholders only in the Secrets, and shutdowns that fit their grace periods."""
+    root = project / "deploy" / "k8s"
+    manifests: dict[Path, list[dict[str, Any]]] = {}
+    for path in sorted(root.rglob("*.yaml")):
+        text = path.read_text(encoding="utf-8")
+        # As the generated project's pre-commit hooks want every file.
+        assert text.endswith("\n") and not text.endswith("\n\n"), path
+        assert not re.search(r"[ \t]$", text, flags=re.MULTILINE), path
+        manifests[path.relative_to(root)] = [doc for doc in yaml.safe_load_all(text) if doc]
+    resources = {
+        name: docs for name, docs in manifests.items() if name.name != "kustomization.yaml"
+    }
+    for name, documents in resources.items():
+        for document in documents:
+            try:
+                validate(document, KUBERNETES_VERSION, strict=True)
+            except ValidationError as error:
+                pytest.fail(f"deploy/k8s/{name}: {error.message}")
+
+    # Each kustomization lists exactly the files beside it, so that a conditional file
+    # cannot be left out (or listed where it was not rendered).
+    for name in (name for name in manifests if name.name == "kustomization.yaml"):
+        [kustomization] = manifests[name]
+        listed = [*kustomization.get("resources", []),
+                  *(patch["path"] for patch in kustomization.get("patches", []))]  # fmt: skip
+        present = [other.name for other in resources
+                   if other.parent == name.parent and other.name not in UNLISTED]  # fmt: skip
+        assert sorted(listed) == sorted(present), name
+    [main] = manifests[Path("kustomization.yaml")]
+    assert main["labels"] == [{"pairs": {"app.kubernetes.io/name": SLUG}, "includeSelectors": True}]
+    # PgBouncer is a component for PostgreSQL alone, and off until a team turns it on.
+    assert "components" not in main
+    assert (root / "pgbouncer").is_dir() == (case.db == "postgresql")
+
+    service = {(document["kind"], document["metadata"]["name"]): document
+               for name, documents in resources.items() if name.parent == Path()
+               for document in documents}  # fmt: skip
+    # The service's image is named once, in the kustomization, which sets its registry and tag.
+    [image] = main["images"]
+    pods = [document["spec"]["template"]["spec"] for document in service.values()
+            if document["kind"] in {"Deployment", "Job"}]  # fmt: skip
+    containers = [c for pod in pods for c in (*pod["containers"], *pod.get("initContainers", []))]
+    assert {container["image"] for container in containers} == {image["name"]}
+
+    secrets = [document for documents in resources.values() for document in documents
+               if document["kind"] == "Secret"]  # fmt: skip
+    assert secrets
+    for secret in secrets:
+        assert "data" not in secret
+        real = [
+            key for key, value in secret["stringData"].items() if value and "change-me" not in value
+        ]
+        assert real == [], secret["metadata"]["name"]
+
+    # The API's grace period holds its shutdown: the preStop sleep, the drain, then uvicorn's
+    # graceful timeout (the image's).
+    settings = service["ConfigMap", f"{SLUG}-config"]["data"]
+    api = service["Deployment", f"{SLUG}-api"]
+    api_pod = api["spec"]["template"]["spec"]
+    [api_container] = [c for c in api_pod["containers"] if c["name"] == "api"]
+    sleep, seconds = api_container["lifecycle"]["preStop"]["exec"]["command"]
+    assert sleep == "sleep"
+    dockerfile = (project / "Dockerfile").read_text(encoding="utf-8")
+    graceful = re.search(r'"--timeout-graceful-shutdown", "(\d+)"', dockerfile)
+    assert graceful is not None
+    shutdown = int(seconds) + float(settings["SHUTDOWN_DRAIN_SECONDS"]) + int(graceful.group(1))
+    assert api_pod["terminationGracePeriodSeconds"] >= shutdown
+    if case.worker != "none":
+        # SQLite's worker shares the API's pod (and volume).
+        worker = api if case.db == "sqlite" else service["Deployment", f"{SLUG}-worker"]
+        grace = worker["spec"]["template"]["spec"]["terminationGracePeriodSeconds"]
+        assert grace > int(settings["JOB_TIMEOUT_SECONDS"])
+    autoscaler = service.get(("HorizontalPodAutoscaler", f"{SLUG}-api"))
+    if case.db == "sqlite":
+        # One writer: one pod, replaced, never rolled.
+        assert autoscaler is None
+        assert (api["spec"]["replicas"], api["spec"]["strategy"]) == (1, {"type": "Recreate"})
+    else:
+        # The connection budget is checked against DB_EXPECTED_REPLICAS.
+        assert autoscaler is not None
+        assert autoscaler["spec"]["maxReplicas"] == int(settings["DB_EXPECTED_REPLICAS"])
