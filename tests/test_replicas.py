@@ -32,15 +32,18 @@ from pathlib import Path
 import pytest
 
 from tests.generated import newservice, run, shared_venv
-from tests.servers import POSTGRESQL, REDIS, require
+from tests.servers import POSTGRESQL, RABBITMQ, REDIS, require
 
 pytestmark = pytest.mark.e2e
 
-PACKAGE = "replica_svc"
-DATABASE = PACKAGE
-DIRECT_URL = (
-    f"postgresql+asyncpg://postgres:postgres@{POSTGRESQL.host}:{POSTGRESQL.port}/{DATABASE}"
-)
+# The projects, by the queue they use: the package, its database and its queue are named
+# after it, so that they run beside the other end-to-end tests.
+QUEUES = {
+    "celery-redis": ["--worker", "celery", "--broker", "redis"],
+    "celery-rabbitmq": ["--worker", "celery", "--broker", "rabbitmq"],
+    "rq": ["--worker", "rq"],
+    "arq": ["--worker", "arq"],
+}
 START_SECONDS = 30.0
 PASSWORD = "a-long-enough-password"  # noqa: S105 (a test user's)
 
@@ -68,14 +71,26 @@ class Project:
     path: Path
     venv: Path
 
+    @property
+    def package(self) -> str:
+        return self.path.name
+
+    @property
+    def database_url(self) -> str:
+        server = f"{POSTGRESQL.host}:{POSTGRESQL.port}"
+        return f"postgresql+asyncpg://postgres:postgres@{server}/{self.package}"
+
     def environment(self, **settings: str) -> dict[str, str]:
         """The settings of a production-like process, pointed at this machine's servers."""
+        redis = f"redis://{REDIS.host}:{REDIS.port}/14"
+        rabbitmq = f"amqp://guest:guest@{RABBITMQ.host}:{RABBITMQ.port}//"
         env = {
             **os.environ,
             "PATH": f"{self.venv / 'bin'}{os.pathsep}{os.environ['PATH']}",
             "PYTHONPATH": str(self.path / "src"),
-            "DATABASE_URL": DIRECT_URL,
-            "BROKER_URL": f"redis://{REDIS.host}:{REDIS.port}/14",
+            "DATABASE_URL": self.database_url,
+            "REDIS_URL": redis,
+            "BROKER_URL": rabbitmq if self.package.endswith("rabbitmq") else redis,
             "REPORT_SIMULATIONS": "500",
             "METRICS_ENABLED": "false",
             "WORKER_METRICS_PORT": "0",
@@ -98,6 +113,11 @@ class Process:
 
     def output(self) -> str:
         return self.log.read_text(errors="replace")
+
+    def crash(self) -> None:
+        """SIGKILL to the process and its children: nothing is cleaned up, nothing acked."""
+        os.killpg(self.popen.pid, signal.SIGKILL)
+        self.popen.wait()
 
     def stop(self) -> None:
         if self.popen.poll() is None:
@@ -127,13 +147,18 @@ class Fleet:
                 env=env,
                 stdout=output,
                 stderr=subprocess.STDOUT,
+                # A group of its own: a test can kill it with its children, as a crash would.
+                start_new_session=True,
             )
         process = Process(name, popen, log)
         self.processes.append(process)
         return process
 
-    def start_api(self, name: str, port: int, *, processes: int = 1, **settings: str) -> Process:
-        command = ["uvicorn", "--factory", f"{PACKAGE}.main:create_app", "--no-access-log",
+    def start_api(
+        self, name: str, port: int, settings: dict[str, str], *, processes: int = 1
+    ) -> Process:
+        command = ["uvicorn", "--factory", f"{self.project.package}.main:create_app",
+                   "--no-access-log",
                    "--port", str(port), "--workers", str(processes)]  # fmt: skip
         return self.start(name, command, self.project.environment(**settings))
 
@@ -243,25 +268,34 @@ def exercise(client: Client, user_id: int, outcomes: Outcomes, stop: threading.E
 
 
 @pytest.fixture(scope="module")
-def project(tmp_path_factory: pytest.TempPathFactory) -> Project:
-    for server in (POSTGRESQL, REDIS):
-        require(server)
-    path = tmp_path_factory.mktemp("replicas") / PACKAGE
-    combination = ["--db", "postgresql", "--worker", "celery", "--broker", "redis"]
-    newservice("create", str(path), "--defaults", "--no-git", "--quiet", *combination,
-               cwd=path.parent)  # fmt: skip
-    project = Project(path, shared_venv(path))
-    psql = ["psql", "-h", POSTGRESQL.host, "-U", "postgres", "-v", "ON_ERROR_STOP=1", "-q"]
-    run([*psql, "-c", f"DROP DATABASE IF EXISTS {DATABASE} WITH (FORCE)"], cwd=path)
-    run([*psql, "-c", f"CREATE DATABASE {DATABASE}"], cwd=path)
-    # Migrations run against PostgreSQL itself, never through PgBouncer (README.md).
-    run(["alembic", "upgrade", "head"], cwd=path, env=project.environment())
+def projects(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str], Project]:
+    """The project of a queue (QUEUES), created, installed and migrated once per module."""
+    made: dict[str, Project] = {}
+
+    def project(queue: str) -> Project:
+        if queue in made:
+            return made[queue]
+        for server in (POSTGRESQL, RABBITMQ if "rabbitmq" in queue else REDIS):
+            require(server)
+        path = tmp_path_factory.mktemp("replicas") / f"replica_{queue.replace('-', '_')}"
+        newservice("create", str(path), "--defaults", "--no-git", "--quiet",
+                   "--db", "postgresql", *QUEUES[queue], cwd=path.parent)  # fmt: skip
+        made[queue] = Project(path, shared_venv(path))
+        psql = ["psql", "-h", POSTGRESQL.host, "-U", "postgres", "-v", "ON_ERROR_STOP=1", "-q"]
+        database = made[queue].package
+        run([*psql, "-c", f"DROP DATABASE IF EXISTS {database} WITH (FORCE)"], cwd=path)
+        run([*psql, "-c", f"CREATE DATABASE {database}"], cwd=path)
+        # Migrations run against PostgreSQL itself, never through PgBouncer (README.md).
+        run(["alembic", "upgrade", "head"], cwd=path, env=made[queue].environment())
+        return made[queue]
+
     return project
 
 
 @pytest.fixture
-def fleet(project: Project, tmp_path: Path) -> Iterator[Fleet]:
-    fleet = Fleet(project, tmp_path)
+def fleet(projects: Callable[[str], Project], tmp_path: Path) -> Iterator[Fleet]:
+    """The processes of a test, on the Celery-on-Redis project unless it names another."""
+    fleet = Fleet(projects("celery-redis"), tmp_path)
     try:
         yield fleet
     finally:
@@ -298,7 +332,7 @@ POOL_SIZE = 4
 CLIENTS = 16
 
 
-def pgbouncer_config(directory: Path, port: int) -> Path:
+def pgbouncer_config(directory: Path, port: int, database: str) -> Path:
     """Transaction pooling, as the generated README.md asks for, with a small pool."""
     directory.chmod(0o755)  # read by the unprivileged user PgBouncer runs as
     users = directory / "userlist.txt"
@@ -307,7 +341,7 @@ def pgbouncer_config(directory: Path, port: int) -> Path:
     config.write_text(
         f"""\
 [databases]
-{DATABASE} = host={POSTGRESQL.host} port={POSTGRESQL.port} dbname={DATABASE} user=postgres
+{database} = host={POSTGRESQL.host} port={POSTGRESQL.port} dbname={database} user=postgres
 
 [pgbouncer]
 listen_addr = 127.0.0.1
@@ -329,7 +363,7 @@ ignore_startup_parameters = extra_float_digits
     return config
 
 
-def pgbouncer_pool(port: int) -> dict[str, int]:
+def pgbouncer_pool(port: int, database: str) -> dict[str, int]:
     """PgBouncer's own count of the database's client and server connections (SHOW POOLS)."""
     result = run(["psql", "-h", "127.0.0.1", "-p", str(port), "-U", "postgres", "-At", "-F", "\t",
                   "-c", "SHOW POOLS", "pgbouncer"], cwd=Path.cwd())  # fmt: skip
@@ -338,7 +372,7 @@ def pgbouncer_pool(port: int) -> dict[str, int]:
               "sv_idle", "sv_used", "sv_tested", "sv_login")  # fmt: skip
     for line in result.stdout.splitlines():
         row = dict(zip(header, line.split("\t"), strict=False))
-        if row["database"] == DATABASE:
+        if row["database"] == database:
             clients = int(row["cl_active"]) + int(row["cl_waiting"])
             servers = sum(
                 int(row[key])
@@ -353,17 +387,19 @@ def test_behind_pgbouncer_in_transaction_mode_nothing_fails_and_servers_stay_wit
 ) -> None:
     pgbouncer = require_binary("pgbouncer")
     bouncer_port = free_port()
-    config = pgbouncer_config(tmp_path, bouncer_port)
+    config = pgbouncer_config(tmp_path, bouncer_port, fleet.project.package)
     as_user = ["-u", "postgres"] if os.geteuid() == 0 else []  # PgBouncer refuses to run as root
     bouncer = fleet.start("pgbouncer", [pgbouncer, *as_user, str(config)], dict(os.environ))
     wait_until(lambda: answers_tcp(bouncer_port), "PgBouncer listening")
 
     through_bouncer = {
-        "DATABASE_URL": DIRECT_URL.replace(f":{POSTGRESQL.port}/", f":{bouncer_port}/"),
+        "DATABASE_URL": fleet.project.database_url.replace(
+            f":{POSTGRESQL.port}/", f":{bouncer_port}/"
+        ),
         "DB_PGBOUNCER": "true",
     }
     api_port = free_port()
-    api = fleet.start_api("api", api_port, processes=2, **through_bouncer)
+    api = fleet.start_api("api", api_port, through_bouncer, processes=2)
     worker = fleet.start(
         "worker", fleet.project.worker_command(), fleet.project.environment(**through_bouncer)
     )
@@ -375,7 +411,7 @@ def test_behind_pgbouncer_in_transaction_mode_nothing_fails_and_servers_stay_wit
 
     def sample() -> None:
         while not sampling.is_set():
-            for key, value in pgbouncer_pool(bouncer_port).items():
+            for key, value in pgbouncer_pool(bouncer_port, fleet.project.package).items():
                 peaks[key] = max(peaks[key], value)
             time.sleep(0.1)
 
@@ -496,7 +532,7 @@ def test_behind_haproxy_a_rolling_restart_fails_no_request_and_a_crash_only_thos
     haproxy = require_binary("haproxy")
     backends = {name: free_port() for name in ("a", "b", "c")}
     apis = {
-        name: fleet.start_api(name, port, SHUTDOWN_DRAIN_SECONDS=str(DRAIN_SECONDS))
+        name: fleet.start_api(name, port, {"SHUTDOWN_DRAIN_SECONDS": str(DRAIN_SECONDS)})
         for name, port in backends.items()
     }
     for name, port in backends.items():
@@ -549,3 +585,81 @@ def test_behind_haproxy_a_rolling_restart_fails_no_request_and_a_crash_only_thos
     assert after_out == [], after_out
     assert haproxy_status(tmp_path)["c"] == "UP"
     assert outcomes.counts["200"] > 100, outcomes.counts
+
+
+# ---------------------------------------------------------------- workers lose nothing
+
+# Long enough to be killed in the middle (about 2 s here), well within the time limit.
+CRASH_SIMULATIONS = "400000"
+CRASH_JOB_TIMEOUT_SECONDS = "10"
+
+
+def work_horse(worker: Process) -> int:
+    """The pid of the RQ work horse running a job: the worker's child that leads a process
+    group of its own (RQ's scheduler, the other child, stays in the worker's)."""
+    for child in (
+        Path(f"/proc/{worker.popen.pid}/task/{worker.popen.pid}/children").read_text().split()
+    ):
+        if os.getpgid(int(child)) == int(child):
+            return int(child)
+    raise AssertionError("no work horse: the job is not running")
+
+
+@pytest.mark.parametrize("queue", list(QUEUES))
+def test_a_job_whose_worker_is_killed_mid_job_is_done_once_by_another_delivery(
+    queue: str,
+    projects: Callable[[str], Project],
+    tmp_path: Path,
+    record_property: Callable[[str, object], None],
+) -> None:
+    fleet = Fleet(projects(queue), tmp_path)
+    settings = {
+        "REPORT_SIMULATIONS": CRASH_SIMULATIONS,
+        "JOB_TIMEOUT_SECONDS": CRASH_JOB_TIMEOUT_SECONDS,
+    }
+    worker_command = fleet.project.worker_command()
+    try:
+        api_port = free_port()
+        api = fleet.start_api("api", api_port, settings)
+        first = fleet.start("worker-1", worker_command, fleet.project.environment(**settings))
+        url = f"http://127.0.0.1:{api_port}"
+        wait_ready(url, api, first)
+
+        client = Client(url)
+        user_id = client.sign_up(f"crash-{time.monotonic_ns()}@example.com")
+        description = "estimate design build test deploy review document release"
+        status, project = client.call(
+            "POST", f"/users/{user_id}/projects", {"name": "crash", "description": description}
+        )
+        assert status == 201, project
+        status, accepted = client.call("POST", f"/projects/{project['id']}/report")  # type: ignore[index]
+        assert status == 202, accepted
+        report_path = f"/reports/{accepted['id']}"  # type: ignore[index]
+
+        def report() -> dict[str, object]:
+            status, body = client.call("GET", report_path)
+            assert status == 200, body
+            return body  # type: ignore[return-value]
+
+        wait_until(lambda: report()["status"] == "running", "the job started", 30)
+        second = fleet.start("worker-2", worker_command, fleet.project.environment(**settings))
+        killed = time.monotonic()
+        if queue == "rq":
+            os.kill(work_horse(first), signal.SIGKILL)  # RQ's worker sees its horse die
+        else:
+            first.crash()
+
+        wait_until(lambda: report()["status"] in {"done", "failed"}, "the job done again", 90)
+        recovered = time.monotonic() - killed
+        done = report()
+        logs = first.output() + second.output()
+    finally:
+        fleet.stop()
+
+    record_property("seconds_to_recover", round(recovered, 1))
+    print(f"{queue}: done {recovered:.1f} s after the kill")
+    assert done["status"] == "done", (done, logs[-4000:])
+    assert done["attempts"] == 2, done
+    assert done["result"] is not None
+    assert logs.count(f"report {accepted['id']} done in") == 1, logs[-4000:]  # type: ignore[index]
+    assert f"report {accepted['id']} was left running by attempt 1" in logs  # type: ignore[index]

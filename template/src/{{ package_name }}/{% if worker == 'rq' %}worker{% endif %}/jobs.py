@@ -10,7 +10,7 @@ or its process.
 import asyncio
 import uuid
 
-from rq import Retry, get_current_job
+from rq import get_current_job
 
 from ..core.config import get_settings
 from ..core.telemetry import JobContext, configure_telemetry
@@ -20,28 +20,26 @@ from ..db.errors import is_transient
 from ..db.models import configure_models
 from ..reports.service import run_report
 
-# A job that met a transient database error runs again, up to MAX_RETRIES times, after
-# these delays in seconds (retries are scheduled: the worker needs --with-scheduler).
-MAX_RETRIES = 3
-RETRY_INTERVALS = (2, 10, 30)
 
-
-def run_report_job(report_id: str, context: JobContext | None = None) -> Retry | None:
+def run_report_job(report_id: str, context: JobContext | None = None) -> None:
     """Compute the report `report_id` (a UUID, also the RQ job id); `context`: what the
     request that asked for it sent along (core/telemetry.py).
 
-    Only transient errors are retried: RQ retries every exception of a job enqueued with
-    a Retry, so instead the job returns one when it wants another try.
+    The job is enqueued with a Retry (reports/queue.py), so that RQ runs it again when its
+    work horse dies mid-job. RQ would retry any error the same way: an error that another
+    try cannot mend (not a transient one) uses up the job's retries, and stays final.
     """
     job = get_current_job()
-    retries_done = (job.number_of_retries or 0) if job is not None else 0
-    will_retry = retries_done < MAX_RETRIES
-    return asyncio.run(_run(uuid.UUID(report_id), context, will_retry=will_retry))
+    will_retry = job is not None and job.should_retry
+    try:
+        asyncio.run(_run(uuid.UUID(report_id), context, will_retry=will_retry))
+    except Exception as error:
+        if job is not None and not is_transient(error):
+            job.retries_left = 0
+        raise
 
 
-async def _run(
-    report_id: uuid.UUID, context: JobContext | None, *, will_retry: bool
-) -> Retry | None:
+async def _run(report_id: uuid.UUID, context: JobContext | None, *, will_retry: bool) -> None:
     settings = get_settings()
     # The work horse's records, with their request id, as the API writes its own; then
     # traces and error reports, when they are asked for.
@@ -55,12 +53,7 @@ async def _run(
             will_retry_transient=will_retry,
             context=context,
         )
-    except Exception as error:
-        if will_retry and is_transient(error):
-            return Retry(max=MAX_RETRIES, interval=list(RETRY_INTERVALS))
-        raise
     finally:
         await engine.dispose()
         # The work horse exits when the job returns: its buffered spans go now.
         flush_traces()
-    return None
