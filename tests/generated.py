@@ -75,6 +75,15 @@ MATRIX = [
     *(Combination(db, worker, broker) for db in DATABASES for worker, broker in WORKERS),
     *(Combination(db, "none", auth="none") for db in DATABASES),
 ]
+# One combination per database whose project runs the steps of its own CI workflow
+# (tests/test_workflow.py): its lint, type check and tests with the coverage gate, after
+# `uv sync --locked`. That is everything check_project does, so tests/test_generated.py
+# leaves these to it rather than run them twice.
+WORKFLOW_COMBINATIONS = [
+    Combination("postgresql", "celery", "redis"),
+    Combination("mysql", "rq"),
+    Combination("sqlite", "none", auth="none"),
+]
 
 
 # `newservice add resource` in the projects without a worker (one per database, with and

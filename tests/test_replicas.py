@@ -543,6 +543,9 @@ def test_behind_haproxy_a_rolling_restart_fails_no_request_and_a_crash_only_thos
     }
     for name, port in backends.items():
         wait_ready(f"http://127.0.0.1:{port}", apis[name])
+    # Both of a's processes serving (one answering is enough to be ready): a process that
+    # is still starting when SIGTERM comes stops at once, as it serves nothing yet.
+    wait_until(lambda: apis["a"].output().count("Application startup complete") == 2, "a up")
     front = free_port()
     config = haproxy_config(tmp_path, front, backends)
     balancer = fleet.start("haproxy", [haproxy, "-db", "-f", str(config)], dict(os.environ))

@@ -22,17 +22,19 @@ import pytest
 import yaml
 
 from tests.commands import path_with_uv
-from tests.generated import Combination, run, service_environment
+from tests.generated import (
+    WORKFLOW_COMBINATIONS,
+    Combination,
+    add_resources,
+    run,
+    service_environment,
+)
 from tests.servers import MARIADB, POSTGRESQL, require
 
 pytestmark = pytest.mark.e2e
 
 # One combination per database: the two servers with a broker each, SQLite without.
-COMBINATIONS = [
-    Combination("postgresql", "celery", "redis"),
-    Combination("mysql", "rq"),
-    Combination("sqlite", "none", auth="none"),
-]
+COMBINATIONS = WORKFLOW_COMBINATIONS
 # Redis databases of their own, past those of test_generated.py's matrix.
 REDIS_INDEX = {"postgresql": 13, "mysql": 12, "sqlite": 11}
 STEP_TIMEOUT_SECONDS = 900
@@ -84,6 +86,8 @@ def test_the_workflow_steps_pass_on_a_new_project(combo: Combination, tmp_path: 
     assert created.returncode == 0, created.stdout + created.stderr
     project = tmp_path / combo.package
     assert (project / "uv.lock").is_file(), created.stdout
+    # As in tests/test_generated.py, whose checks these steps stand in for.
+    add_resources(project, combo)
     create_database(combo)
 
     steps = workflow_steps(project)
