@@ -21,7 +21,8 @@ import pytest
 
 from tests.servers import POSTGRESQL, REDIS, require
 
-pytestmark = pytest.mark.e2e
+# One worker runs the smoke benchmark once for all of them (its fixture is per module).
+pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("bench-smoke")]
 
 REPO = Path(__file__).resolve().parents[1]
 VARIANTS = {"a", "b", "c", "d", "e", "f"}

@@ -570,12 +570,15 @@ def test_ctrl_c_while_rendering_leaves_nothing(tmp_path: Path) -> None:
         text=True,
     )
     deadline = time.monotonic() + 60
-    while not list(work.glob(".svc-*/svc/rendering")):
-        assert process.poll() is None, process.communicate()[1]
-        assert time.monotonic() < deadline, "the rendering never started"
-        time.sleep(0.01)
-    process.send_signal(signal.SIGINT)
-    _, stderr = process.communicate(timeout=60)
+    try:
+        while not list(work.glob(".svc-*/svc/rendering")):
+            assert process.poll() is None, process.communicate()[1]
+            assert time.monotonic() < deadline, "the rendering never started"
+            time.sleep(0.01)
+        process.send_signal(signal.SIGINT)
+        _, stderr = process.communicate(timeout=60)
+    finally:
+        process.kill()  # a failed test leaves no rendering behind, burning a core for hours
     assert process.returncode == 130, stderr
     assert stderr.strip() == "error: interrupted"
     assert listing(work) == []

@@ -34,7 +34,9 @@ import pytest
 from tests.generated import newservice, run, shared_venv
 from tests.servers import POSTGRESQL, RABBITMQ, REDIS, require
 
-pytestmark = pytest.mark.e2e
+# One worker runs them all, one after the other: they share the projects (created once),
+# and each loads the machine enough on its own.
+pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("replicas")]
 
 # The projects, by the queue they use: the package, its database and its queue are named
 # after it, so that they run beside the other end-to-end tests.
@@ -157,8 +159,9 @@ class Fleet:
     def start_api(
         self, name: str, port: int, settings: dict[str, str], *, processes: int = 1
     ) -> Process:
+        # As the image runs it, with a shorter wait for requests in flight.
         command = ["uvicorn", "--factory", f"{self.project.package}.main:create_app",
-                   "--no-access-log",
+                   "--no-access-log", "--timeout-graceful-shutdown", "5",
                    "--port", str(port), "--workers", str(processes)]  # fmt: skip
         return self.start(name, command, self.project.environment(**settings))
 
@@ -329,7 +332,7 @@ def load(
 # ---------------------------------------------------------------- PgBouncer
 
 POOL_SIZE = 4
-CLIENTS = 16
+CLIENTS = 8
 
 
 def pgbouncer_config(directory: Path, port: int, database: str) -> Path:
@@ -418,8 +421,8 @@ def test_behind_pgbouncer_in_transaction_mode_nothing_fails_and_servers_stay_wit
     sampler = threading.Thread(target=sample)
     sampler.start()
     try:
-        outcomes = load(url, CLIENTS, seconds=8)
-        reports = request_reports(url, count=6)
+        outcomes = load(url, CLIENTS, seconds=4)
+        reports = request_reports(url, count=3)
     finally:
         sampling.set()
         sampler.join()
@@ -428,8 +431,8 @@ def test_behind_pgbouncer_in_transaction_mode_nothing_fails_and_servers_stay_wit
     record_property("pgbouncer_peaks", peaks)
     failed = {status: n for status, n in outcomes.counts.items() if not status.startswith("2")}
     assert not failed, f"failed requests through PgBouncer: {failed}\n{api.output()[-4000:]}"
-    assert sum(outcomes.counts.values()) > 100, outcomes.counts
-    assert reports == ["done"] * 6, f"{reports}\n{worker.output()[-4000:]}"
+    assert sum(outcomes.counts.values()) > 50, outcomes.counts
+    assert reports == ["done"] * 3, f"{reports}\n{worker.output()[-4000:]}"
     # More clients than server connections: PgBouncer multiplexed them, within its pool.
     assert peaks["servers"] <= POOL_SIZE, peaks
     assert peaks["clients"] > POOL_SIZE, peaks
@@ -472,7 +475,7 @@ def request_reports(url: str, count: int) -> list[str]:
 # ---------------------------------------------------------------- HAProxy
 
 DRAIN_SECONDS = 2.0
-LOAD_CLIENTS = 8
+LOAD_CLIENTS = 4
 
 
 def haproxy_config(directory: Path, port: int, backends: dict[str, int]) -> Path:
@@ -594,13 +597,13 @@ def test_behind_haproxy_a_rolling_restart_fails_no_request_and_a_crash_only_thos
     assert len(after_crash) <= LOAD_CLIENTS, after_crash
     assert after_out == [], after_out
     assert haproxy_status(tmp_path)["c"] == "UP"
-    assert outcomes.counts["200"] > 100, outcomes.counts
+    assert outcomes.counts["200"] > 50, outcomes.counts
 
 
 # ---------------------------------------------------------------- workers lose nothing
 
-# Long enough to be killed in the middle (about 2 s here), well within the time limit.
-CRASH_SIMULATIONS = "400000"
+# Long enough to be killed in the middle (over a second here), well within the time limit.
+CRASH_SIMULATIONS = "250000"
 CRASH_JOB_TIMEOUT_SECONDS = "10"
 
 
