@@ -21,8 +21,7 @@ import pytest
 
 from tests.servers import POSTGRESQL, REDIS, require
 
-# One worker runs the smoke benchmark once for all of them (its fixture is per module).
-pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("bench-smoke")]
+pytestmark = pytest.mark.e2e
 
 REPO = Path(__file__).resolve().parents[1]
 VARIANTS = {"a", "b", "c", "d", "e", "f"}

@@ -34,9 +34,7 @@ import pytest
 from tests.generated import newservice, run, shared_venv
 from tests.servers import POSTGRESQL, RABBITMQ, REDIS, require
 
-# One worker runs them all, one after the other: they share the projects (created once),
-# and each loads the machine enough on its own.
-pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("replicas")]
+pytestmark = pytest.mark.e2e
 
 # The projects, by the queue they use: the package, its database and its queue are named
 # after it, so that they run beside the other end-to-end tests.
@@ -92,7 +90,7 @@ class Project:
             "PYTHONPATH": str(self.path / "src"),
             "DATABASE_URL": self.database_url,
             "REDIS_URL": redis,
-            "BROKER_URL": rabbitmq if self.package.endswith("rabbitmq") else redis,
+            "BROKER_URL": rabbitmq if "rabbitmq" in self.package else redis,
             "REPORT_SIMULATIONS": "500",
             "METRICS_ENABLED": "false",
             "WORKER_METRICS_PORT": "0",
@@ -271,8 +269,10 @@ def exercise(client: Client, user_id: int, outcomes: Outcomes, stop: threading.E
 
 
 @pytest.fixture(scope="module")
-def projects(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str], Project]:
-    """The project of a queue (QUEUES), created, installed and migrated once per module."""
+def projects(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> Callable[[str], Project]:
+    """The project of a queue (QUEUES), created, installed and migrated once per module.
+    Named after the test worker too: its database and queues are its own, should another
+    worker run these tests at the same time."""
     made: dict[str, Project] = {}
 
     def project(queue: str) -> Project:
@@ -280,7 +280,8 @@ def projects(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str], Projec
             return made[queue]
         for server in (POSTGRESQL, RABBITMQ if "rabbitmq" in queue else REDIS):
             require(server)
-        path = tmp_path_factory.mktemp("replicas") / f"replica_{queue.replace('-', '_')}"
+        name = f"replica_{queue.replace('-', '_')}_{worker_id}"
+        path = tmp_path_factory.mktemp("replicas") / name
         newservice("create", str(path), "--defaults", "--no-git", "--quiet",
                    "--db", "postgresql", *QUEUES[queue], cwd=path.parent)  # fmt: skip
         made[queue] = Project(path, shared_venv(path))
