@@ -561,14 +561,32 @@ def test_ctrl_c_while_rendering_leaves_nothing(tmp_path: Path) -> None:
     )
     work = tmp_path / "work"
     work.mkdir()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "newservice", "create", "svc", "-y", "-q", "--template", str(slow)],
-        cwd=work,
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    # Started as from a terminal, with Ctrl-C's default action. A non-interactive shell starts
+    # its background jobs (CI's test run) with SIGINT ignored, which their children inherit:
+    # Python then raises no KeyboardInterrupt. A handler of this process's own is reset to
+    # the default in the child.
+    ignored = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "newservice",
+                "create",
+                "svc",
+                "-y",
+                "-q",
+                "--template",
+                str(slow),
+            ],
+            cwd=work,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+    finally:
+        signal.signal(signal.SIGINT, ignored)
     deadline = time.monotonic() + 60
     try:
         while not list(work.glob(".svc-*/svc/rendering")):
