@@ -12,12 +12,14 @@ from __future__ import annotations
 import json
 import math
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
+from filelock import FileLock
 
 from tests.servers import POSTGRESQL, REDIS, require
 
@@ -56,20 +58,27 @@ def bench_env() -> dict[str, str]:
 def smoke(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, Any], Path]:
     require(POSTGRESQL)
     require(REDIS)  # the event loop section's arq worker
-    out = tmp_path_factory.mktemp("bench-report")
-    result = subprocess.run(
-        [sys.executable, "-m", "bench", "--smoke", "--out", str(out)],
-        cwd=REPO,
-        env=bench_env(),
-        capture_output=True,
-        text=True,
-        timeout=900,
-        check=False,
-    )
-    assert result.returncode == 0, (
-        f"python -m bench --smoke exited {result.returncode}\n"
-        f"--- stdout ---\n{result.stdout[-4000:]}\n--- stderr ---\n{result.stderr[-6000:]}"
-    )
+    # One smoke run for the whole test run: the folder above this worker's temporary one is
+    # shared by the xdist workers, which would otherwise each run it for their share of
+    # these tests. The first one runs it; the others wait on the lock and read its report.
+    out = tmp_path_factory.getbasetemp().parent / "bench-report"
+    with FileLock(out.with_suffix(".lock")):
+        if not (out / "benchmarks.json").exists():
+            shutil.rmtree(out, ignore_errors=True)
+            result = subprocess.run(
+                [sys.executable, "-m", "bench", "--smoke", "--out", str(out)],
+                cwd=REPO,
+                env=bench_env(),
+                capture_output=True,
+                text=True,
+                timeout=900,
+                check=False,
+            )
+            assert result.returncode == 0, (
+                f"python -m bench --smoke exited {result.returncode}\n"
+                f"--- stdout ---\n{result.stdout[-4000:]}\n"
+                f"--- stderr ---\n{result.stderr[-6000:]}"
+            )
     return json.loads((out / "benchmarks.json").read_text(encoding="utf-8")), out
 
 
