@@ -568,17 +568,7 @@ def test_ctrl_c_while_rendering_leaves_nothing(tmp_path: Path) -> None:
     ignored = signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
         process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "newservice",
-                "create",
-                "svc",
-                "-y",
-                "-q",
-                "--template",
-                str(slow),
-            ],
+            [sys.executable, "-m", "newservice", "create", "svc", "-y", "-q", "--template", slow],
             cwd=work,
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
