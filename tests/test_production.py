@@ -1,6 +1,6 @@
-"""End to end, beyond one process: a generated service run as in production (uvicorn
-processes and a Celery worker) behind the real PgBouncer in transaction pooling mode, and
-behind the real HAProxy through a rolling restart and a crash.
+"""End to end, as in production: a generated service run as uvicorn processes and a Celery
+worker, behind the real PgBouncer in transaction pooling mode, behind the real HAProxy
+through a rolling restart and a crash, and used through a client generated from its schema.
 
 One combination (PostgreSQL, Celery on Redis, authentication) stands for the others: what is
 under test is the API's engine, its shutdown and the load balancer's view of it, which no
@@ -17,6 +17,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import sys
 import threading
 import time
 import tomllib
@@ -30,6 +31,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+from openapi_spec_validator import validate
 
 from tests.generated import newservice, run, shared_venv
 from tests.servers import POSTGRESQL, RABBITMQ, REDIS, require
@@ -677,3 +679,100 @@ def test_a_job_whose_worker_is_killed_mid_job_is_done_once_by_another_delivery(
     assert done["result"] is not None
     assert logs.count(f"report {accepted['id']} done in") == 1, logs[-4000:]  # type: ignore[index]
     assert f"report {accepted['id']} was left running by attempt 1" in logs  # type: ignore[index]
+
+
+# A program a consumer of the API writes with the client generated from its schema: each
+# call's answer is narrowed to the type the schema documents for it, so that mypy --strict
+# checks the program against the client, and running it checks the client against the
+# service.
+CLIENT_PROGRAM = """
+import sys
+import time
+from http import HTTPStatus
+
+from service_client import AuthenticatedClient, Client
+from service_client.api.auth import log_in
+from service_client.api.projects import create_project, get_project
+from service_client.api.reports import get_report, request_report
+from service_client.api.users import create_user
+from service_client.models import (
+    ErrorBody,
+    LoginForm,
+    ProjectCreate,
+    ProjectPublic,
+    ReportAccepted,
+    ReportPublic,
+    ReportStatus,
+    TokenPair,
+    UserCreate,
+    UserPublic,
+)
+
+PASSWORD = "a-long-enough-password"
+
+
+def main(base_url: str, email: str) -> None:
+    anonymous = Client(base_url=base_url, raise_on_unexpected_status=True)
+    body = UserCreate(email=email, full_name="Client", password=PASSWORD)
+    user = create_user.sync(client=anonymous, body=body)
+    assert isinstance(user, UserPublic), user
+    tokens = log_in.sync(client=anonymous, body=LoginForm(username=email, password=PASSWORD))
+    assert isinstance(tokens, TokenPair), tokens
+    client = AuthenticatedClient(
+        base_url=base_url, token=tokens.access_token, raise_on_unexpected_status=True
+    )
+    body_project = ProjectCreate(name="Client's project")
+    project = create_project.sync(client=client, user_id=user.id, body=body_project)
+    assert isinstance(project, ProjectPublic), project
+    accepted = request_report.sync(client=client, project_id=project.id)
+    assert isinstance(accepted, ReportAccepted), accepted
+    deadline = time.monotonic() + 60
+    while True:
+        report = get_report.sync(client=client, report_id=accepted.id)
+        assert isinstance(report, ReportPublic), report
+        if report.status is ReportStatus.DONE or time.monotonic() > deadline:
+            break
+        time.sleep(0.2)
+    assert report.status is ReportStatus.DONE, report
+    missing = get_project.sync_detailed(client=client, project_id=2**31 - 1)
+    assert missing.status_code == HTTPStatus.NOT_FOUND, missing
+    assert isinstance(missing.parsed, ErrorBody), missing.parsed
+    print(report.status.value, missing.parsed.code)
+
+
+main(sys.argv[1], sys.argv[2])
+"""
+
+
+def test_a_client_generated_from_the_schema_type_checks_and_drives_the_service(
+    fleet: Fleet, tmp_path: Path, record_property: Callable[[str, object], None]
+) -> None:
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    api = fleet.start_api("api", port, {})
+    worker = fleet.start("worker", fleet.project.worker_command(), fleet.project.environment())
+    wait_ready(url, api, worker)
+    with urllib.request.urlopen(f"{url}/openapi.json", timeout=10) as response:  # noqa: S310
+        schema = json.loads(response.read())
+    validate(schema)  # openapi-spec-validator: the schema is valid OpenAPI
+    (tmp_path / "openapi.json").write_text(json.dumps(schema), encoding="utf-8")
+
+    tools = Path(sys.executable).parent
+    # openapi-python-client formats what it writes with ruff, which it finds on PATH.
+    env = {**os.environ, "PATH": f"{tools}{os.pathsep}{os.environ['PATH']}"}
+    run([str(tools / "openapi-python-client"), "generate", "--path", "openapi.json",
+         "--output-path", "service_client", "--meta", "none"], cwd=tmp_path, env=env)  # fmt: skip
+    (tmp_path / "program.py").write_text(CLIENT_PROGRAM, encoding="utf-8")
+    # The generator's client.py, the same whatever the schema, hands `*args: object` to
+    # httpx's __exit__ (an arg-type error); everything generated from the schema is strict.
+    (tmp_path / "mypy.ini").write_text(
+        "[mypy]\nstrict = True\n[mypy-service_client.client]\ndisable_error_code = arg-type\n",
+        encoding="utf-8",
+    )
+    run([str(tools / "mypy"), "--config-file", "mypy.ini", "service_client", "program.py"],
+        cwd=tmp_path, env=env)  # fmt: skip
+    email = f"client-{time.monotonic_ns()}@example.com"
+    result = run([sys.executable, "program.py", url, email], cwd=tmp_path, env=env)
+
+    record_property("client_modules", len(list((tmp_path / "service_client").rglob("*.py"))))
+    assert result.stdout.split() == ["done", "project_not_found"], result.stdout
