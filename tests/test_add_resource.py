@@ -145,7 +145,7 @@ def test_pretend_lists_what_it_would_write_and_writes_nothing(project: Path) -> 
     assert result.exit_code == 0, result.output
     assert "src/svc/invoices/router.py" in result.stdout
     assert "migrations/versions/invoices.py" in result.stdout
-    assert "app.include_router(invoices_router)" in result.stdout
+    assert "app.include_router(invoices_router, responses=database_unavailable)" in result.stdout
     assert untouched(project)
 
 
@@ -160,7 +160,10 @@ def test_a_resource_records_its_answers_and_follows_the_migration_head(project: 
     assert second["resource_down_revision"] == "invoices"
     assert second["resource_fields"][0]["ref"]["model"] == "Invoice"
     main = (project / "src" / "svc" / "main.py").read_text()
-    includes = "app.include_router(invoices_router)\n    app.include_router(invoice_lines_router)"
+    includes = (
+        "app.include_router(invoices_router, responses=database_unavailable)\n"
+        "    app.include_router(invoice_lines_router, responses=database_unavailable)"
+    )
     assert includes in main
 
 

@@ -4,7 +4,7 @@ Copier renders whole files, so the lines that make the app serve a resource and
 Alembic see its table are added here, into files the project owns:
 
 - main.py: an import of the resource's router, and `app.include_router(...)`
-  after the last router create_app() includes;
+  after the last router create_app() includes, with the same keywords;
 - db/models.py: an import of the model, and its name in `__all__`.
 
 Each line goes where `ruff check` (isort, RUF022) and `ruff format` expect it, so
@@ -64,7 +64,10 @@ def _edit_main(path: Path, plural: str) -> Edit:
             " cannot be registered there"
         )
     last = includes[-1]
-    include_line = " " * last.col_offset + f"{ast.unparse(last.value.func)}({router})"  # type: ignore[attr-defined]
+    call: ast.Call = last.value  # type: ignore[attr-defined]
+    # Included as the router before it is: the same keywords (its documented responses).
+    arguments = ", ".join([router, *(ast.unparse(keyword) for keyword in call.keywords)])
+    include_line = " " * last.col_offset + f"{ast.unparse(call.func)}({arguments})"
     insertions = [
         (last.end_lineno or last.lineno, include_line),
         (_import_position(path, tree, level=1, module=f"{plural}.router"), import_line),

@@ -7,14 +7,17 @@ opened at all, whatever the driver's error says (the server is down, refusing, s
 or out of connections): `mark_unavailable`, registered on every engine by build_engine(),
 adds those.
 
-The API answers transient errors with 503 and a JSON body (main.py), so a client knows to
-try again; background jobs retry them (reports/service.py and the worker). Anything else
-(no such table, a syntax error, an IntegrityError, ...) is a bug or a domain error: a 500
-with its traceback, or what the service maps it to.
+The API answers transient errors as DatabaseUnavailableError: a 503 with `Retry-After`
+(core/responses.py), so a client knows to try again; background jobs retry them
+(reports/service.py and the worker). Anything else (no such table, a syntax error, an
+IntegrityError, ...) is a bug or a domain error: a 500 with its traceback, or what the
+service maps it to.
 """
 
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import ExceptionContext
+
+from ..core.errors import UnavailableError
 
 # Every class a transient error belongs to; is_transient() tells which of their errors are.
 DATABASE_ERRORS: tuple[type[Exception], ...] = (sa_exc.DBAPIError, sa_exc.TimeoutError, OSError)
@@ -22,6 +25,13 @@ DATABASE_ERRORS: tuple[type[Exception], ...] = (sa_exc.DBAPIError, sa_exc.Timeou
 # SQLite's result codes for "another connection holds the database" (past the busy
 # timeout): contention that passes, where SQLite has no server to lose.
 _SQLITE_BUSY = ("SQLITE_BUSY", "SQLITE_LOCKED")
+
+
+class DatabaseUnavailableError(UnavailableError):
+    code = "database_unavailable"
+
+    def __init__(self) -> None:
+        super().__init__("the database is unavailable; try again later", retry_after_seconds=1)
 
 
 def mark_unavailable(context: ExceptionContext) -> None:

@@ -4,14 +4,14 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from ..core.fields import STORED_TEXT
+from ..core.fields import NON_BLANK_TEXT, STORED_TEXT
 from .models import DESCRIPTION_MAX_LENGTH, NAME_MAX_LENGTH
 
 
 class ProjectCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    model_config = ConfigDict(extra="forbid")
 
-    name: str = Field(min_length=1, max_length=NAME_MAX_LENGTH, pattern=STORED_TEXT)
+    name: str = Field(max_length=NAME_MAX_LENGTH, pattern=NON_BLANK_TEXT)
     description: str | None = Field(
         default=None, max_length=DESCRIPTION_MAX_LENGTH, pattern=STORED_TEXT
     )

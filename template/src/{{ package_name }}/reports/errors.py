@@ -17,5 +17,7 @@ class JobQueueUnavailableError(UnavailableError):
     code = "job_queue_unavailable"
 
     def __init__(self, report_id: uuid.UUID) -> None:
-        super().__init__(f"report {report_id} could not be queued; try again later")
+        super().__init__(
+            f"report {report_id} could not be queued; try again later", retry_after_seconds=5
+        )
         self.report_id = report_id
