@@ -31,7 +31,6 @@ from bench.harness import (
     Load,
     Server,
     Workspace,
-    free_port,
     prepare_worker,
     spawn,
     terminate,
@@ -39,6 +38,7 @@ from bench.harness import (
 from bench.section import Context, Section, Target
 from bench.sizes import Sizes
 from bench.stats import Latency, failures
+from tests.servers import free_port
 
 TARGET_P99_MS = 25.0
 CHART = "eventloop"

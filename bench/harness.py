@@ -16,7 +16,6 @@ import os
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -31,6 +30,7 @@ from typing import IO, Any
 
 from bench.sizes import Sizes
 from tests.generated import cached_venv
+from tests.servers import free_port
 
 REPO = Path(__file__).resolve().parents[1]
 CACHE = Path(os.environ.get("NEWSERVICE_BENCH_CACHE", Path.home() / ".cache" / "newservice-bench"))
@@ -123,13 +123,6 @@ def console_script(name: str) -> str:
     if found is None:
         raise HarnessError(f"`{name}` is not installed next to {sys.executable}")
     return found
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind((HOST, 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 def generate_project(parent: Path, worker: str = "none") -> Path:

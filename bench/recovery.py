@@ -35,7 +35,6 @@ from bench.harness import (
     Load,
     Server,
     Workspace,
-    free_port,
     run,
     spawn,
     terminate,
@@ -43,6 +42,7 @@ from bench.harness import (
 from bench.section import Context, Section, Target
 from bench.sizes import Sizes
 from bench.throughput import PATH
+from tests.servers import free_port
 
 TARGET_S = 2.0
 _RESTART_ALLOWANCE_S = 10.0

@@ -35,6 +35,14 @@ RABBITMQ = Server("RabbitMQ", "127.0.0.1", 5672)
 DATABASE_SERVERS = {"postgresql": POSTGRESQL, "mysql": MARIADB, "sqlite": None}
 
 
+def free_port() -> int:
+    """A port nothing listens on now, on 127.0.0.1, for a server a test or benchmark starts."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
 def require(server: Server) -> None:
     """Skip (or, under CI, fail) a test whose server is down.
 

@@ -34,7 +34,7 @@ import pytest
 from openapi_spec_validator import validate
 
 from tests.generated import newservice, run, shared_venv
-from tests.servers import POSTGRESQL, RABBITMQ, REDIS, require
+from tests.servers import POSTGRESQL, RABBITMQ, REDIS, Server, free_port, require
 
 pytestmark = pytest.mark.e2e
 
@@ -48,13 +48,6 @@ QUEUES = {
 }
 START_SECONDS = 30.0
 PASSWORD = "a-long-enough-password"  # noqa: S105 (a test user's)
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 def require_binary(name: str) -> str:
@@ -396,7 +389,7 @@ def test_behind_pgbouncer_in_transaction_mode_nothing_fails_and_servers_stay_wit
     config = pgbouncer_config(tmp_path, bouncer_port, fleet.project.package)
     as_user = ["-u", "postgres"] if os.geteuid() == 0 else []  # PgBouncer refuses to run as root
     bouncer = fleet.start("pgbouncer", [pgbouncer, *as_user, str(config)], dict(os.environ))
-    wait_until(lambda: answers_tcp(bouncer_port), "PgBouncer listening")
+    wait_until(Server("PgBouncer", "127.0.0.1", bouncer_port).reachable, "PgBouncer listening")
 
     through_bouncer = {
         "DATABASE_URL": fleet.project.database_url.replace(
@@ -441,14 +434,6 @@ def test_behind_pgbouncer_in_transaction_mode_nothing_fails_and_servers_stay_wit
     assert peaks["clients"] > POOL_SIZE, peaks
     for process in (api, worker):
         assert "prepared statement" not in process.output()
-
-
-def answers_tcp(port: int) -> bool:
-    try:
-        with socket.create_connection(("127.0.0.1", port), timeout=1):
-            return True
-    except OSError:
-        return False
 
 
 def request_reports(url: str, count: int) -> list[str]:
