@@ -12,6 +12,7 @@ from fastapi import Depends, Request
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from .core.config import Settings
+from .db.admission import Admission
 from .db.session import session_scope
 from .reports.queue import JobQueue
 from .resources import Resources, resources_of
@@ -35,6 +36,11 @@ async def get_sessionmaker(request: Request) -> async_sessionmaker[AsyncSession]
     return resources_of(request.app).sessionmaker
 
 
+async def get_admission(request: Request) -> Admission:
+    """The admission to the app's pool (db/admission.py)."""
+    return resources_of(request.app).admission
+
+
 async def get_job_queue(request: Request) -> JobQueue:
     """The job queue the lifespan opened."""
     return resources_of(request.app).job_queue
@@ -44,15 +50,19 @@ ResourcesDep = Annotated[Resources, Depends(get_resources)]
 SettingsDep = Annotated[Settings, Depends(get_app_settings)]
 SessionmakerDep = Annotated[async_sessionmaker[AsyncSession], Depends(get_sessionmaker)]
 JobQueueDep = Annotated[JobQueue, Depends(get_job_queue)]
+AdmissionDep = Annotated[Admission, Depends(get_admission)]
 
 
-async def get_db(sessionmaker: SessionmakerDep) -> AsyncIterator[AsyncSession]:
-    """Open the request's session; commit if the handler succeeded, else roll back.
+async def get_db(
+    sessionmaker: SessionmakerDep, admission: AdmissionDep
+) -> AsyncIterator[AsyncSession]:
+    """Wait in line for the pool (a 503 if the line is too long), then open the request's
+    session; commit if the handler succeeded, else roll back.
 
     Any exception, handled by an exception handler or not, reaches session_scope through
     this generator, so it rolls the transaction back and is re-raised.
     """
-    async with session_scope(sessionmaker) as session:
+    async with admission.permit(), session_scope(sessionmaker) as session:
         yield session
 
 
