@@ -51,7 +51,7 @@ def _edit_main(path: Path, plural: str) -> Edit:
         None,
     )
     includes = [
-        statement
+        (statement, statement.value)
         for statement in (factory.body if factory else [])
         if isinstance(statement, ast.Expr)
         and isinstance(statement.value, ast.Call)
@@ -63,8 +63,7 @@ def _edit_main(path: Path, plural: str) -> Edit:
             f"{path} has no create_app() with app.include_router(...) calls, so the router"
             " cannot be registered there"
         )
-    last = includes[-1]
-    call: ast.Call = last.value  # type: ignore[attr-defined]
+    last, call = includes[-1]
     # Included as the router before it is: the same keywords (its documented responses).
     arguments = ", ".join([router, *(ast.unparse(keyword) for keyword in call.keywords)])
     include_line = " " * last.col_offset + f"{ast.unparse(call.func)}({arguments})"
