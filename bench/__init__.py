@@ -13,7 +13,8 @@ charts). CI runs only the smoke size (tests/test_bench_smoke.py), to keep them w
 - `report.py`    puts the sections in order: the markdown, the JSON, the console table
 - `formatting.py`, `charts.py`, `machine.py`, `stats.py`  what goes in the report
 - `remote/`      scripts run by the generated project's venv: the load generator, the
-                 variant apps, the floor app, the database tool, the TCP proxy
+                 variant apps, the floor app, the in-process cost of a list page
+                 (`listcost.py`), the database tool, the TCP proxy
 
 Nothing here imports anything heavy at import time: `bench.remote` is imported by the
 generated project's environment with this repository on PYTHONPATH.

@@ -18,8 +18,13 @@ class Sizes:
     help_runs: int = 15
 
     concurrency: tuple[int, ...] = (1, 10, 50, 200)
-    warmup_s: float = 3.0
-    duration_s: float = 10.0
+    throughput_rounds: int = 3
+    """Interleaved rounds of every variant at every concurrency; medians are reported."""
+    warmup_s: float = 2.0
+    duration_s: float = 8.0
+    listcost_rounds: int = 5
+    listcost_pages: int = 200
+    """Pages per way and round of the in-process list cost (bench/remote/listcost.py)."""
     drain_s: float = 20.0
     """How long the requests still out when a window closes may take to finish."""
 
@@ -59,8 +64,11 @@ SMOKE = Sizes(
     generation_warmup=False,
     help_runs=2,
     concurrency=(1, 10),
+    throughput_rounds=1,
     warmup_s=0.3,
     duration_s=1.0,
+    listcost_rounds=1,
+    listcost_pages=5,
     drain_s=5.0,
     overload_clients=40,
     overload_s=2.0,

@@ -10,10 +10,12 @@ cost of authentication, (a)/(f) the cost of telemetry; (b), (c) and (d) check no
 the targets compare them with (e).
 
 All six servers run side by side (one uvicorn worker each) and are checked to return the
-same JSON before anything is measured. Then, for each concurrency level in turn, each
-variant is measured once ((f) and (e) right after (a)), so a change in the machine's
-background load falls on all six alike. Before each measurement the server must be idle (no queue
-left by the previous one).
+same JSON before anything is measured. Then, in each of several rounds, for each
+concurrency level in turn, each variant is measured once ((f) and (e) right after (a)), so
+a change in the machine's background load falls on all six alike. Before each measurement
+the server must be idle (no queue left by the previous one). A table shows each variant's
+median round (by req/s) with the spread of the rounds; a ratio is the median of the
+rounds' ratios, each of two measurements taken moments apart.
 """
 
 from __future__ import annotations
@@ -37,7 +39,7 @@ from bench.formatting import (
 from bench.harness import HarnessError, Load, Server, Workspace, http
 from bench.section import Context, Section, Target
 from bench.sizes import Sizes
-from bench.stats import Latency, failures, ratio
+from bench.stats import Latency, failures, median, ratio
 
 PATH = "/users?limit=50"
 CHART = "latency"
@@ -103,6 +105,7 @@ TELEMETRY_TARGET = 0.9
 class Cell:
     variant: VariantKey
     concurrency: int
+    round: int
     rps: float
     latency: Latency
     statuses: dict[str, int]
@@ -156,21 +159,39 @@ class ThroughputResult:
     cells: list[Cell] = field(default_factory=list)
     auth_cost: AuthCost | None = None
     """At the headline concurrency, for the JSON (the report computes it from the cells)."""
+    list_cpu_ms: dict[str, float] = field(default_factory=dict)
+    """CPU ms per page of each way of bench/remote/listcost.py (in process, no HTTP)."""
+
+    def rounds(self, variant: VariantKey, concurrency: int) -> list[Cell]:
+        """Its measurements, one per round, in round order."""
+        return [c for c in self.cells if c.variant == variant and c.concurrency == concurrency]
 
     def cell(self, variant: VariantKey, concurrency: int) -> Cell | None:
-        return next(
-            (c for c in self.cells if c.variant == variant and c.concurrency == concurrency),
-            None,
-        )
+        """The median round by req/s (the lower middle one of an even number)."""
+        rounds = sorted(self.rounds(variant, concurrency), key=lambda c: c.rps)
+        return rounds[(len(rounds) - 1) // 2] if rounds else None
+
+    def spread(self, variant: VariantKey, concurrency: int) -> tuple[float, float]:
+        """The lowest and highest req/s of the rounds."""
+        rps = [c.rps for c in self.rounds(variant, concurrency)] or [math.nan]
+        return min(rps), max(rps)
+
+    def round_ratios(
+        self, numerator: VariantKey, denominator: VariantKey, concurrency: int | None = None
+    ) -> list[float]:
+        level = concurrency or self.headline
+        theirs = {c.round: c.rps for c in self.rounds(denominator, level)}
+        return [
+            ratio(c.rps, theirs[c.round])
+            for c in self.rounds(numerator, level)
+            if c.round in theirs
+        ]
 
     def ratio(
         self, numerator: VariantKey, denominator: VariantKey, concurrency: int | None = None
     ) -> float:
-        level = concurrency or self.headline
-        mine, theirs = self.cell(numerator, level), self.cell(denominator, level)
-        if mine is None or theirs is None:
-            return math.nan
-        return ratio(mine.rps, theirs.rps)
+        """The median of the rounds' ratios of req/s."""
+        return median(self.round_ratios(numerator, denominator, concurrency))
 
     def ratio_to(self, other: VariantKey, concurrency: int | None = None) -> float:
         """BASELINE's req/s over `other`'s."""
@@ -208,7 +229,13 @@ def _check_same_json(servers: dict[VariantKey, Server], sizes: Sizes, workspace:
 
 
 def _measure(
-    variant: VariantKey, server: Server, workspace: Workspace, sizes: Sizes, concurrency: int
+    variant: VariantKey,
+    server: Server,
+    workspace: Workspace,
+    sizes: Sizes,
+    *,
+    concurrency: int,
+    round_number: int,
 ) -> Cell:
     server.wait_idle()
     log_offset = server.log_size()
@@ -231,6 +258,7 @@ def _measure(
     return Cell(
         variant=variant,
         concurrency=concurrency,
+        round=round_number,
         rps=data["completed"] / data["window_s"],
         latency=Latency.of(data["latencies_ms"]),
         statuses=data["statuses"],
@@ -258,43 +286,32 @@ def run_throughput(sizes: Sizes, workspace: Workspace, log: IO[str]) -> Throughp
             server.wait_ready()
         result.response_bytes = _check_same_json(servers, sizes, workspace)
         print("  (a) to (f) return the same JSON", file=log)
-        for concurrency in sizes.concurrency:
-            for key, server in servers.items():
-                cell = _measure(key, server, workspace, sizes, concurrency)
-                result.cells.append(cell)
-                print(
-                    f"  ({key}) c={concurrency:<4} {cell.rps:8.1f} req/s"
-                    f"  p50 {cell.latency.p50:8.1f} ms  p99 {cell.latency.p99:8.1f} ms"
-                    f"  errors {cell.errors}",
-                    file=log,
-                )
+        for round_number in range(1, sizes.throughput_rounds + 1):
+            for concurrency in sizes.concurrency:
+                for key, server in servers.items():
+                    cell = _measure(
+                        key, server, workspace, sizes,
+                        concurrency=concurrency, round_number=round_number,
+                    )  # fmt: skip
+                    result.cells.append(cell)
+                    print(
+                        f"  round {round_number} ({key}) c={concurrency:<4} {cell.rps:8.1f} req/s"
+                        f"  p50 {cell.latency.p50:8.1f} ms  p99 {cell.latency.p99:8.1f} ms"
+                        f"  errors {cell.errors}",
+                        file=log,
+                    )
     finally:
         for server in servers.values():
             server.stop()
     result.auth_cost = AuthCost.of(result, result.headline)
+    print("  the list's parts, in process (bench/remote/listcost.py)", file=log)
+    rounds, pages = str(sizes.listcost_rounds), str(sizes.listcost_pages)
+    listcost = workspace.remote("listcost", "--rounds", rounds, "--pages", pages, timeout=600)
+    result.list_cpu_ms = json.loads(listcost)
     return result
 
 
 # --- in the report --------------------------------------------------------------------
-
-LONG_TAIL_FACTOR = 4
-"""A p99 this many times the p50 under a full pool points at the pool's waiting line."""
-LONG_TAIL = "**The long tail"
-"""How the note explaining that waiting line begins."""
-
-
-def long_tail_note(p50: float, p99: float, clients: int) -> str:
-    return (
-        f"{LONG_TAIL} at {clients} clients** (p50 {format_number(p50)} ms,"
-        f" p99 {format_number(p99)} ms) is the"
-        " pool's waiting line, which is not first come, first served: SQLAlchemy's asyncio"
-        " pool queue hands a returned connection to whoever asks first without waiting"
-        " (`get_nowait`), so a newly arrived request can take it before the waiter that was"
-        " woken for it runs, and asyncio.Queue puts that waiter back at the end of the line."
-        " Most requests get a connection quickly, a few wait many turns. Capping the"
-        " requests in flight near the pool size (uvicorn --limit-concurrency, or a"
-        " semaphore in front of the session) would turn that tail into quick 503s."
-    )
 
 
 def _targets(result: ThroughputResult) -> list[Target]:
@@ -335,12 +352,15 @@ def _text(result: ThroughputResult, chart: str | None) -> str:
         "",
         "- (a) the generated service as `newservice create` makes it: the administrator's"
         " token checked (one statement), then two statements selecting the columns the"
-        " response shows, async session, rows validated into the pydantic response model",
+        " response shows, async session, the page validated by its response schema in one"
+        " call",
         "- (f) the same app with `METRICS_ENABLED=false` and without the request-id middleware"
         " (asgi-correlation-id): (a) without its telemetry. Both log each request (the request"
         " log counts the SQL statements the table shows).",
-        "- (e) the same app with its `admin_user` dependency overridden by one that returns"
-        " a fixed administrator without any I/O: (a) without the token check",
+        "- (e) the same app, the generated GET /users endpoint with its administrator"
+        " parameter answered by a fixed administrator without any I/O: (a) without the token"
+        " check (not through `app.dependency_overrides`, with which FastAPI analyses every"
+        " dependency's signature again on every request)",
         "- (b) the same app, GET /users replaced by lazy loading per user (one SELECT each),"
         " no token check",
         "- (c) the same app, GET /users as a `def` route on a sync engine (psycopg) and sync"
@@ -374,16 +394,20 @@ def _text(result: ThroughputResult, chart: str | None) -> str:
                 "Client CPU",
             ],
             "lrrrrrrrrr",
-            [_cell_row(variant, cell) for variant, cell in cells],
+            [
+                _cell_row(variant, cell, result.spread(variant.key, cell.concurrency))
+                for variant, cell in cells
+            ],
         ),
         "",
-        f"Ratios of ({BASELINE})'s req/s to the others' ((e)/(a): the cost of authentication):",
+        f"Ratios of ({BASELINE})'s req/s to the others' ((e)/(a): the cost of authentication),"
+        " the median of the rounds' (lowest to highest in brackets):",
         "",
         markdown_table(
             ["Clients", *(f"({BASELINE})/({other})" for other in others)],
             "r" * (1 + len(others)),
             [
-                [level, *(format_ratio(result.ratio_to(other, level)) for other in others)]
+                [level, *(_ratio_with_spread(result, other, level) for other in others)]
                 for level in result.concurrency
             ],
         ),
@@ -392,9 +416,80 @@ def _text(result: ThroughputResult, chart: str | None) -> str:
         "",
         f"**Cost of telemetry** at c={result.headline}: {_telemetry_cost(result)}.",
     ]
+    if result.list_cpu_ms:
+        rows += ["", *_list_parts(result)]
     if chart:
         rows += ["", f"![Throughput and latency by concurrency]({chart})"]
     return "\n".join(rows)
+
+
+LIST_WAYS = {
+    "generated": "the generated listing: session, pool checkout with pre-ping, BEGIN, the two"
+    " statements, COMMIT, the page validated and serialized to JSON",
+    "before": "the listing as written before this report: statements built per request,"
+    " each user validated on its own",
+    "no pre-ping": "generated, on an engine without pool_pre_ping",
+    "statements only": "generated, without validating and serializing the page",
+    "raw asyncpg": "the floor's two queries on an asyncpg pool (no session, no"
+    " transaction), validated and serialized as generated",
+}
+
+
+def _list_parts(result: ThroughputResult) -> list[str]:
+    generated = result.list_cpu_ms.get("generated", math.nan)
+    return [
+        "Where the CPU of one page goes, without HTTP (`bench/remote/listcost.py`): each way"
+        " runs in one process on the generated engine, in interleaved rounds; median CPU"
+        " time per page.",
+        "",
+        markdown_table(
+            ["Way", "CPU ms per page", "Against generated"],
+            "lrr",
+            [
+                [
+                    f"{way}: {LIST_WAYS.get(way, '')}",
+                    format_number(ms, 2),
+                    format_signed(ms - generated, 2),
+                ]
+                for way, ms in result.list_cpu_ms.items()
+            ],
+        ),
+    ]
+
+
+def _list_parts_note(result: ThroughputResult) -> str:
+    parts = result.list_cpu_ms
+    generated = parts["generated"]
+    page_json = generated - parts["statements only"]
+    sqlalchemy_extra = parts["statements only"] - (parts["raw asyncpg"] - page_json)
+    cell = result.cell(BASELINE, result.headline)
+    http = (cell.server_cpu_ms if cell else math.nan) - generated
+    return (
+        f"**Where ({BASELINE})'s CPU goes** at c={result.headline}: {_cpu_ms(result, BASELINE)}"
+        f" ms per request, of which the page itself is {format_number(generated, 2)} ms"
+        " in process (above) and the rest, about"
+        f" {format_number(http, 2)} ms, is HTTP: uvicorn, the middleware (request log,"
+        " request id, metrics, body limit), FastAPI's routing, dependencies and query"
+        " validation. Within the page: validating and serializing it"
+        f" {format_number(page_json, 2)} ms; the pre-ping"
+        f" {format_number(generated - parts['no pre-ping'], 2)} ms (SQLAlchemy pings asyncpg"
+        " with BEGIN, an empty statement and ROLLBACK: three round trips, kept because they"
+        " make a restarted database invisible to requests); and SQLAlchemy's session,"
+        " transaction and statement execution"
+        f" {format_number(sqlalchemy_extra, 2)}"
+        " ms more than asyncpg's own two fetches. The change this report measures (statements"
+        " built once with bound parameters, an array parameter for PostgreSQL, the page"
+        f" validated in one call) took {format_number(parts['before'] - generated, 2)} ms off"
+        " each page."
+    )
+
+
+def _ratio_with_spread(result: ThroughputResult, other: VariantKey, level: int) -> str:
+    ratios = result.round_ratios(BASELINE, other, level)
+    text = format_ratio(result.ratio_to(other, level))
+    if len(ratios) > 1:
+        text += f" ({format_ratio(min(ratios))} to {format_ratio(max(ratios))})"
+    return text
 
 
 def _auth_cost(result: ThroughputResult) -> str:
@@ -420,11 +515,13 @@ def _telemetry_cost(result: ThroughputResult) -> str:
     )
 
 
-def _cell_row(variant: Variant, cell: Cell) -> list[object]:
+def _cell_row(variant: Variant, cell: Cell, spread: tuple[float, float]) -> list[object]:
+    low, high = spread
     return [
         f"({variant.key}) {variant.label}",
         cell.concurrency,
-        format_number(cell.rps),
+        format_number(cell.rps)
+        + ("" if low == high else f" ({format_number(low)} to {format_number(high)})"),
         format_number(cell.latency.p50),
         format_number(cell.latency.p90),
         format_number(cell.latency.p99),
@@ -451,13 +548,8 @@ def _console(result: ThroughputResult) -> list[str]:
 
 def _notes(result: ThroughputResult, _context: Context) -> list[str]:
     notes = [_where_the_time_goes(result), _auth_note(result)]
-    top = max(result.concurrency)
-    top_generated = result.cell(VariantKey.GENERATED, top)
-    if (
-        top_generated is not None
-        and top_generated.latency.p99 > LONG_TAIL_FACTOR * top_generated.latency.p50
-    ):
-        notes.append(long_tail_note(top_generated.latency.p50, top_generated.latency.p99, top))
+    if result.list_cpu_ms:
+        notes.append(_list_parts_note(result))
     stalled = [
         cell
         for cell in result.cells
@@ -547,7 +639,8 @@ def _nplus1_note(result: ThroughputResult) -> str:
 def _sync_missed_note(result: ThroughputResult) -> str:
     return (
         f"**({BASELINE}) against sync (c): {format_ratio(result.ratio_to(VariantKey.SYNC))},"
-        " missed.** Both send the same two statements and validate the same rows; the endpoint"
+        " missed.** Both send the same two statements, built once, and validate the same"
+        " page the same way; the endpoint"
         f" is CPU work, not waiting: ({BASELINE}) and (c) spend {_cpu_ms(result, BASELINE)} and"
         f" {_cpu_ms(result, VariantKey.SYNC)} ms of CPU per request, and"
         " two queries on loopback take little of a request's time. What async saves is a"
@@ -563,13 +656,18 @@ def _floor_missed_note(result: ThroughputResult) -> str:
     return (
         f"**({BASELINE}) against the floor (d): {format_ratio(result.ratio_to(VariantKey.FLOOR))},"
         f" missed.** (d) spends {_cpu_ms(result, VariantKey.FLOOR)} ms of CPU per request,"
-        f" ({BASELINE}) {_cpu_ms(result, BASELINE)}, with the same two"
-        f" statements and rows. The difference is the framework and the safety ({BASELINE}) keeps:"
-        " FastAPI's routing, dependency injection and response validation, the request"
-        " log, a session per request, and three more round trips to the database per"
-        " request that (d) skips: `pool_pre_ping` at checkout, BEGIN and COMMIT (get_db's"
-        " transaction). The generated list no longer builds ORM entities (it selects"
-        " columns), which was most of its cost in earlier runs."
+        f" ({BASELINE}) {_cpu_ms(result, BASELINE)}, with the same two statements and rows;"
+        " where the difference goes is above (*Where the CPU goes*). Half the floor would"
+        " need about half of the generated CPU per request gone, and what is left is the"
+        " seed's patterns themselves: SQLAlchemy's session and transaction per request (with"
+        " BEGIN and COMMIT round trips (d) skips), the pre-ping, FastAPI's routing and"
+        " dependencies, the request log, and validating the response against its schema."
+        " Measured in process when this section was written, each under a tenth of the"
+        " page's CPU, and left out: pinging with one empty statement instead of"
+        " SQLAlchemy's BEGIN, statement, ROLLBACK (a hand-written pool hook in place of the"
+        " library's); one joined statement instead of two (against the selectinload shape"
+        " the service teaches, with more rows to read); gc.freeze() after start-up (every"
+        " object made at start-up kept for good, in tests too)."
     )
 
 

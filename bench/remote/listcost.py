@@ -1,0 +1,157 @@
+"""Where the CPU of one GET /users?limit=50 goes, without HTTP: its parts timed in process.
+
+Each way of producing the page is run in turn, in rounds, inside one process on the
+generated engine and sessions, and timed in CPU seconds (time.process_time): what the
+service's process spends per page, without the load generator or the HTTP server. The
+ways, each the smallest change to the generated code:
+
+- generated: users.service.list_users in the generated session_scope, validated as the
+  route validates it (users.schemas.USERS_WITH_PROJECTS) and serialized to JSON;
+- before: the listing as it was written before (statements built per request, rows as
+  mappings, each user validated on its own), for the effect of the change;
+- no pre-ping: generated, on the same engine settings without pool_pre_ping;
+- statements only: generated, without the validation and the JSON;
+- raw asyncpg: the floor's two queries on an asyncpg pool, no session, no transaction,
+  validated and serialized as generated.
+
+    python -m bench.remote.listcost --rounds 5 --pages 200   (DATABASE_URL in the env)
+
+Prints {way: median CPU ms per page}. Typed Any where the generated package is, as in
+bench/remote/variants.py.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import importlib
+import json
+import os
+import statistics
+import time
+from collections import defaultdict
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import asyncpg
+import uvloop
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from bench.remote.floor import PROJECTS, USERS
+
+LIMIT = 50
+Page = Callable[[], Awaitable[object]]
+
+
+def _generated(module: str) -> Any:
+    return importlib.import_module(f"{os.environ['BENCH_PACKAGE']}.{module}")
+
+
+async def _before(session: Any) -> list[Any]:
+    """The listing before statements were built once and rows read by attribute."""
+    service, schemas = _generated("users.service"), _generated("users.schemas")
+    user, project = _generated("users.models").User, _generated("projects.models").Project
+    users_page = service.USERS_PAGE.selected_columns
+    page = select(*users_page).order_by(user.id).limit(LIMIT).offset(0)
+    users = (await session.execute(page)).mappings().all()
+    owned = select(*service.PROJECTS_OF_OWNERS.selected_columns).where(
+        project.owner_id.in_([row["id"] for row in users])
+    )
+    projects: defaultdict[int, list[dict[str, Any]]] = defaultdict(list)
+    for row in (await session.execute(owned.order_by(project.id))).mappings():
+        projects[row["owner_id"]].append(dict(row))
+    return [
+        schemas.UserWithProjects.model_validate({**row, "projects": projects[row["id"]]})
+        for row in users
+    ]
+
+
+async def _measure(pages: dict[str, Page], rounds: int, per_round: int) -> dict[str, float]:
+    for page in pages.values():  # warm every cache before timing anything
+        for _ in range(20):
+            await page()
+    timings: dict[str, list[float]] = {name: [] for name in pages}
+    for _ in range(rounds):
+        for name, page in pages.items():
+            start = time.process_time()
+            for _ in range(per_round):
+                await page()
+            timings[name].append(1000 * (time.process_time() - start) / per_round)
+    return {name: statistics.median(values) for name, values in timings.items()}
+
+
+async def main(rounds: int, per_round: int) -> dict[str, float]:
+    settings = _generated("core.config").get_settings()
+    engine_module = _generated("db.engine")
+    session_scope = _generated("db.session").session_scope
+    service, schemas = _generated("users.service"), _generated("users.schemas")
+    page_schema = schemas.USERS_WITH_PROJECTS
+    engine = engine_module.build_engine(settings)
+    unpinged = create_async_engine(
+        settings.DATABASE_URL,
+        pool_size=settings.DB_POOL_SIZE,
+        max_overflow=settings.DB_MAX_OVERFLOW,
+        pool_pre_ping=False,
+    )
+    _generated("core.logging").track_sql_statements(unpinged)  # as build_engine does
+    pool = await asyncpg.create_pool(
+        settings.DATABASE_URL.replace("postgresql+asyncpg://", "postgresql://", 1),
+        min_size=1,
+        max_size=1,
+    )
+
+    def generated(sessions: Any, *, validate: bool = True) -> Page:
+        async def page() -> object:
+            async with session_scope(sessions) as session:
+                users = await service.list_users(session, limit=LIMIT, offset=0)
+            if not validate:
+                return users
+            return page_schema.dump_json(page_schema.validate_python(users))
+
+        return page
+
+    async def before() -> object:
+        async with session_scope(engine_module.build_sessionmaker(engine)) as session:
+            users = await _before(session)
+        return page_schema.dump_json(users)
+
+    async def raw() -> object:
+        async with pool.acquire() as connection:
+            users = await connection.fetch(USERS, LIMIT, 0)
+            projects = await connection.fetch(PROJECTS, [user["id"] for user in users])
+        by_owner: defaultdict[int, list[dict[str, Any]]] = defaultdict(list)
+        for project in projects:
+            by_owner[project["owner_id"]].append(dict(project))
+        rows = [{**user, "projects": by_owner[user["id"]]} for user in users]
+        return page_schema.dump_json(page_schema.validate_python(rows))
+
+    sessions = engine_module.build_sessionmaker(engine)
+    pages = {
+        "generated": generated(sessions),
+        "before": before,
+        "no pre-ping": generated(engine_module.build_sessionmaker(unpinged)),
+        "statements only": generated(sessions, validate=False),
+        "raw asyncpg": raw,
+    }
+    try:
+        json_pages = {
+            name: await page() for name, page in pages.items() if name != "statements only"
+        }
+        if len(set(json_pages.values())) != 1:
+            raise SystemExit(f"the ways return different JSON: {sorted(json_pages)}")
+        return await _measure(pages, rounds, per_round)
+    finally:
+        await pool.close()
+        await engine.dispose()
+        await unpinged.dispose()
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--pages", type=int, default=200, help="pages per way and round")
+    args = parser.parse_args()
+    # The event loop uvicorn runs the service on.
+    with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+        print(json.dumps(runner.run(main(args.rounds, args.pages))))
