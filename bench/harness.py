@@ -208,6 +208,22 @@ class Workspace:
         states: dict[str, int] = json.loads(self.remote("dbtool", "connections", self.database))
         return states
 
+    def wait_quiet(self, timeout: float = 60) -> float:
+        """Wait until every connection to the database is idle; return the wait.
+
+        The servers measured side by side share PostgreSQL's max_connections: one still
+        holding its connections after its run (the sync variant stalls past its threadpool
+        until pool_timeout) would make the next one fail to connect.
+        """
+        start = time.monotonic()
+        while time.monotonic() - start < timeout:
+            # Failing to connect (too many clients) is not quiet either.
+            with contextlib.suppress(HarnessError):
+                if all(state == "idle" for state in self.connections()):
+                    break
+            time.sleep(0.5)
+        return time.monotonic() - start
+
 
 def prepare(sizes: Sizes, root: Path, log: IO[str]) -> Workspace:
     """Generate the project, build its venv, create, migrate and seed the database."""

@@ -14,7 +14,6 @@ import json
 import math
 import signal
 import subprocess
-import time
 from dataclasses import dataclass
 from typing import IO, Any
 
@@ -154,14 +153,9 @@ def _overload(server: Server, workspace: Workspace, sizes: Sizes) -> Answers:
 
 def _settle(workspace: Workspace) -> tuple[dict[str, int], float]:
     """Wait for every connection to be idle; then the states, and how long that took."""
-    start = time.monotonic()
+    waited = workspace.wait_quiet(timeout=_IDLE_WAIT_S)
     states = workspace.connections()
-    while time.monotonic() - start < _IDLE_WAIT_S:
-        if all(state == "idle" for state in states):
-            return states, time.monotonic() - start
-        time.sleep(0.2)
-        states = workspace.connections()
-    return states, math.nan
+    return states, waited if all(state == "idle" for state in states) else math.nan
 
 
 # --- in the report --------------------------------------------------------------------

@@ -13,7 +13,8 @@ All six servers run side by side (one uvicorn worker each) and are checked to re
 same JSON before anything is measured. Then, in each of several rounds, for each
 concurrency level in turn, each variant is measured once ((f) and (e) right after (a)), so
 a change in the machine's background load falls on all six alike. Before each measurement
-the server must be idle (no queue left by the previous one). A table shows each variant's
+the server must be idle (no queue left by the previous one), and every connection to the
+database idle (the servers share its max_connections). A table shows each variant's
 median round (by req/s) with the spread of the rounds; a ratio is the median of the
 rounds' ratios, each of two measurements taken moments apart.
 """
@@ -237,6 +238,7 @@ def _measure(
     concurrency: int,
     round_number: int,
 ) -> Cell:
+    workspace.wait_quiet()
     server.wait_idle()
     log_offset = server.log_size()
     cpu_before = server.cpu_seconds()
@@ -294,6 +296,12 @@ def run_throughput(sizes: Sizes, workspace: Workspace, log: IO[str]) -> Throughp
                         concurrency=concurrency, round_number=round_number,
                     )  # fmt: skip
                     result.cells.append(cell)
+                    if cell.rps == 0 or "unfinished" in cell.statuses:
+                        # A stalled server (the sync variant past its threadpool) works
+                        # through its backlog for minutes, holding its connections: a
+                        # new process starts clean.
+                        server.stop()
+                        server.start()
                     print(
                         f"  round {round_number} ({key}) c={concurrency:<4} {cell.rps:8.1f} req/s"
                         f"  p50 {cell.latency.p50:8.1f} ms  p99 {cell.latency.p99:8.1f} ms"
