@@ -13,8 +13,7 @@ import subprocess
 from pathlib import Path
 
 from newservice.template_layout import TEMPLATE_PATHS
-
-REPO = Path(__file__).resolve().parents[1]
+from tests import REPO
 
 # What v2 adds at the end of the generated README.md.
 V2_CHANGE = "\n## Changelog\n\nTemplate v2 adds this section.\n"

@@ -21,11 +21,11 @@ from typing import Any
 import pytest
 from filelock import FileLock
 
+from tests import REPO
 from tests.servers import POSTGRESQL, REDIS, require
 
 pytestmark = pytest.mark.e2e
 
-REPO = Path(__file__).resolve().parents[1]
 VARIANTS = {"a", "b", "c", "d", "e", "f"}
 HEADINGS = (
     "## Targets",

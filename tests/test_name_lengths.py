@@ -11,14 +11,13 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 from pytest_copie.plugin import Copie
 
+from tests import REPO
 from tests.generated import MATRIX, Combination
 
-REPO = Path(__file__).resolve().parents[1]
 LONGEST = 50  # copier.yml refuses a longer package name
 NAMES = {"shortest": "x", "longest": ("abcdefghij_" * 5)[:LONGEST]}
 

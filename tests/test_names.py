@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 from copier import run_copy
 
-REPO = Path(__file__).resolve().parents[1]
+from tests import REPO
 
 
 @pytest.fixture(scope="module")

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+from tests import REPO
 
 
 def readme_commands() -> list[str]:
-    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
     return re.findall(r"```(?:sh|bash|console)\n(.*?)\n```", readme, flags=re.DOTALL)
 
 
@@ -21,5 +20,5 @@ def test_readme_opens_with_install_and_test_commands() -> None:
 
 def test_ci_runs_the_readme_test_command_verbatim() -> None:
     _, test, *_ = readme_commands()
-    ci_lines = (ROOT / ".ci" / "run").read_text(encoding="utf-8").splitlines()
+    ci_lines = (REPO / ".ci" / "run").read_text(encoding="utf-8").splitlines()
     assert test.strip() in (line.strip() for line in ci_lines)

@@ -18,9 +18,9 @@ import yaml
 from kubernetes_validate.utils import ValidationError, validate
 from pytest_copie.plugin import Copie
 
+from tests import REPO
 from tests.generated import MATRIX, Combination
 
-REPO = Path(__file__).resolve().parents[1]
 PACKAGE = "render_check"
 
 

@@ -22,11 +22,11 @@ import yaml
 import hatch_build
 from newservice import history
 from newservice.template_layout import BUILD_REFS
+from tests import REPO
 from tests.commands import answers, assert_one_line_error, invoke, path_with_uv
 from tests.generated import Combination, check_project, run
 from tests.servers import require
 from tests.template_repos import (
-    REPO,
     V2_CHANGE,
     add_v2,
     commit_all,
