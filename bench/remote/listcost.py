@@ -101,9 +101,9 @@ async def main(rounds: int, per_round: int) -> dict[str, float]:
         max_size=1,
     )
 
-    def generated(sessions: Any, *, validate: bool = True) -> Page:
+    def generated(sessionmaker: Any, *, validate: bool = True) -> Page:
         async def page() -> object:
-            async with session_scope(sessions) as session:
+            async with session_scope(sessionmaker) as session:
                 users = await service.list_users(session, limit=LIMIT, offset=0)
             if not validate:
                 return users
@@ -111,8 +111,10 @@ async def main(rounds: int, per_round: int) -> dict[str, float]:
 
         return page
 
+    sessions = engine_module.build_sessionmaker(engine)
+
     async def before() -> object:
-        async with session_scope(engine_module.build_sessionmaker(engine)) as session:
+        async with session_scope(sessions) as session:
             users = await _before(session)
         return page_schema.dump_json(users)
 
@@ -126,7 +128,6 @@ async def main(rounds: int, per_round: int) -> dict[str, float]:
         rows = [{**user, "projects": by_owner[user["id"]]} for user in users]
         return page_schema.dump_json(page_schema.validate_python(rows))
 
-    sessions = engine_module.build_sessionmaker(engine)
     pages = {
         "generated": generated(sessions),
         "before": before,
