@@ -3,12 +3,16 @@
 Each way of producing the page is run in turn, in rounds, inside one process on the
 generated engine and sessions, and timed in CPU seconds (time.process_time): what the
 service's process spends per page, without the load generator or the HTTP server. The
-ways, each the smallest change to the generated code:
+process holds the generated app, and freezes its heap as the app's lifespan does, so that
+the garbage collector has as much to walk as in the server. The ways, each the smallest
+change to the generated code:
 
 - generated: users.service.list_users in the generated session_scope, validated as the
   route validates it (users.schemas.USERS_WITH_PROJECTS) and serialized to JSON;
-- before: the listing as it was written before (statements built per request, rows as
-  mappings, each user validated on its own), for the effect of the change;
+- rows as mappings: generated, with the rows as SQLAlchemy RowMappings instead of dicts;
+- heap not frozen: generated, without gc.freeze();
+- before: the listing as first written (statements built per request, rows as mappings,
+  each user validated on its own), without gc.freeze();
 - no pre-ping: generated, on the same engine settings without pool_pre_ping;
 - statements only: generated, without the validation and the JSON;
 - raw asyncpg: the floor's two queries on an asyncpg pool, no session, no transaction,
@@ -24,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import importlib
 import json
 import os
@@ -31,6 +36,7 @@ import statistics
 import time
 from collections import defaultdict
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any
 
 import asyncpg
@@ -41,7 +47,12 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from bench.remote.floor import PROJECTS, USERS
 
 LIMIT = 50
-Page = Callable[[], Awaitable[object]]
+
+
+@dataclass(frozen=True)
+class Way:
+    page: Callable[[], Awaitable[object]]
+    frozen_heap: bool = True
 
 
 def _generated(module: str) -> Any:
@@ -49,7 +60,7 @@ def _generated(module: str) -> Any:
 
 
 async def _before(session: Any) -> list[Any]:
-    """The listing before statements were built once and rows read by attribute."""
+    """The listing as first written: statements built per request, rows as mappings."""
     service, schemas = _generated("users.service"), _generated("users.schemas")
     user, project = _generated("users.models").User, _generated("projects.models").Project
     users_page = service.USERS_PAGE.selected_columns
@@ -67,22 +78,41 @@ async def _before(session: Any) -> list[Any]:
     ]
 
 
-async def _measure(pages: dict[str, Page], rounds: int, per_round: int) -> dict[str, float]:
-    for page in pages.values():  # warm every cache before timing anything
+async def _rows_as_mappings(session: Any) -> list[dict[str, Any]]:
+    """The generated listing with the rows as RowMappings, as before db/rows.py."""
+    service = _generated("users.service")
+    parameters = {"limit": LIMIT, "offset": 0}
+    users = (await session.execute(service.USERS_PAGE, parameters)).mappings().all()
+    owner_ids = [user["id"] for user in users]
+    owned = await session.execute(service.PROJECTS_OF_OWNERS, {"owner_ids": owner_ids})
+    projects: defaultdict[int, list[Any]] = defaultdict(list)
+    for project in owned.mappings():
+        projects[project["owner_id"]].append(project)
+    return [{**user, "projects": projects[user["id"]]} for user in users]
+
+
+async def _measure(ways: dict[str, Way], rounds: int, per_round: int) -> dict[str, float]:
+    for way in ways.values():  # warm every cache before timing anything
         for _ in range(20):
-            await page()
-    timings: dict[str, list[float]] = {name: [] for name in pages}
+            await way.page()
+    timings: dict[str, list[float]] = {name: [] for name in ways}
     for _ in range(rounds):
-        for name, page in pages.items():
+        for name, way in ways.items():
+            if not way.frozen_heap:
+                gc.unfreeze()
             start = time.process_time()
             for _ in range(per_round):
-                await page()
+                await way.page()
             timings[name].append(1000 * (time.process_time() - start) / per_round)
+            if not way.frozen_heap:  # as the lifespan left it
+                gc.collect()
+                gc.freeze()
     return {name: statistics.median(values) for name, values in timings.items()}
 
 
 async def main(rounds: int, per_round: int) -> dict[str, float]:
     settings = _generated("core.config").get_settings()
+    app = _generated("main").create_app(settings)  # the server's heap: every module, route
     engine_module = _generated("db.engine")
     session_scope = _generated("db.session").session_scope
     service, schemas = _generated("users.service"), _generated("users.schemas")
@@ -101,10 +131,13 @@ async def main(rounds: int, per_round: int) -> dict[str, float]:
         max_size=1,
     )
 
-    def generated(sessionmaker: Any, *, validate: bool = True) -> Page:
+    def generated(sessionmaker: Any, *, validate: bool = True, listing: Any = None) -> Any:
         async def page() -> object:
             async with session_scope(sessionmaker) as session:
-                users = await service.list_users(session, limit=LIMIT, offset=0)
+                if listing is None:
+                    users = await service.list_users(session, limit=LIMIT, offset=0)
+                else:
+                    users = await listing(session)
             if not validate:
                 return users
             return page_schema.dump_json(page_schema.validate_python(users))
@@ -128,21 +161,26 @@ async def main(rounds: int, per_round: int) -> dict[str, float]:
         rows = [{**user, "projects": by_owner[user["id"]]} for user in users]
         return page_schema.dump_json(page_schema.validate_python(rows))
 
-    pages = {
-        "generated": generated(sessions),
-        "before": before,
-        "no pre-ping": generated(engine_module.build_sessionmaker(unpinged)),
-        "statements only": generated(sessions, validate=False),
-        "raw asyncpg": raw,
+    ways = {
+        "generated": Way(generated(sessions)),
+        "rows as mappings": Way(generated(sessions, listing=_rows_as_mappings)),
+        "heap not frozen": Way(generated(sessions), frozen_heap=False),
+        "before": Way(before, frozen_heap=False),
+        "no pre-ping": Way(generated(engine_module.build_sessionmaker(unpinged))),
+        "statements only": Way(generated(sessions, validate=False)),
+        "raw asyncpg": Way(raw),
     }
     try:
         json_pages = {
-            name: await page() for name, page in pages.items() if name != "statements only"
+            name: await way.page() for name, way in ways.items() if name != "statements only"
         }
         if len(set(json_pages.values())) != 1:
             raise SystemExit(f"the ways return different JSON: {sorted(json_pages)}")
-        return await _measure(pages, rounds, per_round)
+        gc.collect()
+        gc.freeze()  # as the app's lifespan does once started
+        return await _measure(ways, rounds, per_round)
     finally:
+        del app
         await pool.close()
         await engine.dispose()
         await unpinged.dispose()

@@ -116,6 +116,7 @@ def create_sync_app() -> Any:
     settings = _generated("core.config").get_settings()  # what create_app() was given
     service = _generated("users.service")
     schemas = _generated("users.schemas")
+    as_dicts = _generated("db.rows").as_dicts
     # The generated pool settings, on psycopg (3) instead of asyncpg.
     engine = create_engine(
         make_url(settings.DATABASE_URL).set(drivername="postgresql+psycopg"),
@@ -143,15 +144,15 @@ def create_sync_app() -> Any:
     def list_users(session: Any, limit: int = 50, offset: int = 0) -> Any:
         # The generated service's two statements and its page validation
         # (users.service.list_users, users.router.list_users), run sync.
-        page = session.execute(service.USERS_PAGE, {"limit": limit, "offset": offset})
-        users = page.mappings().all()
+        users = as_dicts(session.execute(service.USERS_PAGE, {"limit": limit, "offset": offset}))
         projects: dict[int, list[Any]] = {user["id"]: [] for user in users}
         if users:
             owned = session.execute(service.PROJECTS_OF_OWNERS, {"owner_ids": list(projects)})
-            for project in owned.mappings():
+            for project in as_dicts(owned):
                 projects[project["owner_id"]].append(project)
-        rows = [{**user, "projects": projects[user["id"]]} for user in users]
-        return schemas.USERS_WITH_PROJECTS.validate_python(rows)
+        for user in users:
+            user["projects"] = projects[user["id"]]
+        return schemas.USERS_WITH_PROJECTS.validate_python(users)
 
     @asynccontextmanager
     async def dispose(_app: Any) -> AsyncIterator[None]:
