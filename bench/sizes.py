@@ -22,8 +22,8 @@ class Sizes:
     """Interleaved rounds of every variant at every concurrency; medians are reported."""
     warmup_s: float = 2.0
     duration_s: float = 8.0
-    listcost_rounds: int = 5
-    listcost_pages: int = 200
+    listcost_rounds: int = 9
+    listcost_pages: int = 300
     """Pages per way and round of the in-process list cost (bench/remote/listcost.py)."""
     drain_s: float = 20.0
     """How long the requests still out when a window closes may take to finish."""

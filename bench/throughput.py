@@ -23,11 +23,13 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import IO, Any
 
 from bench.formatting import (
+    MISSING,
     TIMES,
     format_errors,
     format_number,
@@ -160,8 +162,9 @@ class ThroughputResult:
     cells: list[Cell] = field(default_factory=list)
     auth_cost: AuthCost | None = None
     """At the headline concurrency, for the JSON (the report computes it from the cells)."""
-    list_cpu_ms: dict[str, float] = field(default_factory=dict)
-    """CPU ms per page of each way of bench/remote/listcost.py (in process, no HTTP)."""
+    list_cpu_ms: dict[str, list[float]] = field(default_factory=dict)
+    """CPU ms per page of each way of bench/remote/listcost.py (in process, no HTTP), one
+    value per round."""
 
     def rounds(self, variant: VariantKey, concurrency: int) -> list[Cell]:
         """Its measurements, one per round, in round order."""
@@ -446,56 +449,88 @@ LIST_WAYS = {
 }
 
 
+def _list_rounds(result: ThroughputResult) -> list[dict[str, float]]:
+    """The in-process rounds, each {way: CPU ms per page}."""
+    ways = result.list_cpu_ms
+    return [dict(zip(ways, values, strict=True)) for values in zip(*ways.values(), strict=True)]
+
+
+def _list_part(result: ThroughputResult, part: Callable[[dict[str, float]], float]) -> str:
+    """A part of the page's CPU, computed round by round, as "median ms (lowest to highest)".
+
+    Paired by round, because a round runs every way back to back: what disturbs one round
+    disturbs all its ways alike, and drops out of their differences.
+    """
+    values = [part(ways) for ways in _list_rounds(result)]
+    text = f"{format_number(median(values), 2)} ms"
+    if len(values) > 1:
+        text += f" ({format_number(min(values), 2)} to {format_number(max(values), 2)})"
+    return text
+
+
 def _list_parts(result: ThroughputResult) -> list[str]:
-    generated = result.list_cpu_ms.get("generated", math.nan)
+    def alone(way: str) -> Callable[[dict[str, float]], float]:
+        return lambda ways: ways[way]
+
+    def against_generated(way: str) -> Callable[[dict[str, float]], float]:
+        return lambda ways: ways[way] - ways["generated"]
+
     return [
         "Where the CPU of one page goes, without HTTP (`bench/remote/listcost.py`): each way"
-        " runs in one process on the generated engine, in interleaved rounds; median CPU"
-        " time per page.",
+        f" runs in one process on the generated engine, in {len(_list_rounds(result))}"
+        " interleaved rounds; CPU time per page, the median of the rounds (lowest to"
+        " highest), and its difference to generated taken round by round.",
         "",
         markdown_table(
-            ["Way", "CPU ms per page", "Against generated"],
+            ["Way", "CPU per page", "Against generated"],
             "lrr",
             [
                 [
                     f"{way}: {LIST_WAYS.get(way, '')}",
-                    format_number(ms, 2),
-                    format_signed(ms - generated, 2),
+                    _list_part(result, alone(way)),
+                    _list_part(result, against_generated(way)) if way != "generated" else MISSING,
                 ]
-                for way, ms in result.list_cpu_ms.items()
+                for way in result.list_cpu_ms
             ],
         ),
     ]
 
 
 def _list_parts_note(result: ThroughputResult) -> str:
-    parts = result.list_cpu_ms
-    generated = parts["generated"]
-    page_json = generated - parts["statements only"]
-    sqlalchemy_extra = parts["statements only"] - (parts["raw asyncpg"] - page_json)
+    generated = median(result.list_cpu_ms["generated"])
     cell = result.cell(BASELINE, result.headline)
     http = (cell.server_cpu_ms if cell else math.nan) - generated
+
+    def page_json(ways: dict[str, float]) -> float:
+        return ways["generated"] - ways["statements only"]
+
+    def sqlalchemy_extra(ways: dict[str, float]) -> float:
+        return ways["statements only"] - (ways["raw asyncpg"] - page_json(ways))
+
+    def pre_ping(ways: dict[str, float]) -> float:
+        return ways["generated"] - ways["no pre-ping"]
+
+    def saved_by(way: str) -> str:
+        return _list_part(result, lambda ways: ways[way] - ways["generated"])
+
     return (
         f"**Where ({BASELINE})'s CPU goes** at c={result.headline}: {_cpu_ms(result, BASELINE)}"
         f" ms per request, of which the page itself is {format_number(generated, 2)} ms"
         " in process (above) and the rest, about"
         f" {format_number(http, 2)} ms, is HTTP: uvicorn, the middleware (request log,"
         " request id, metrics, body limit), FastAPI's routing, dependencies and query"
-        " validation. Within the page: validating and serializing it"
-        f" {format_number(page_json, 2)} ms; the pre-ping"
-        f" {format_number(generated - parts['no pre-ping'], 2)} ms (SQLAlchemy pings asyncpg"
-        " with BEGIN, an empty statement and ROLLBACK: three round trips, kept because they"
-        " make a restarted database invisible to requests); and SQLAlchemy's session,"
-        " transaction and statement execution"
-        f" {format_number(sqlalchemy_extra, 2)}"
-        " ms more than asyncpg's own two fetches. Since the listing was first written,"
-        f" {format_number(parts['before'] - generated, 2)} ms came off each page: the rows as"
-        f" dicts {format_number(parts['rows as mappings'] - generated, 2)} ms, the frozen heap"
-        f" {format_number(parts['heap not frozen'] - generated, 2)} ms (more in the server:"
-        " sampled with py-spy under load before the freeze, a fifth of its CPU was the garbage"
-        " collector walking the start-up heap), and the rest from statements built once"
-        " with bound parameters (an array parameter for PostgreSQL) and the page validated in"
-        " one call."
+        " validation. Within the page, round by round: validating and serializing it"
+        f" {_list_part(result, page_json)}; the pre-ping {_list_part(result, pre_ping)}"
+        " (SQLAlchemy pings asyncpg with BEGIN, an empty statement and ROLLBACK: three"
+        " round trips, kept because they make a restarted database invisible to requests);"
+        " and SQLAlchemy's session, transaction and statement execution"
+        f" {_list_part(result, sqlalchemy_extra)} more than asyncpg's own two fetches."
+        f" Since the listing was first written, {saved_by('before')} came off each page:"
+        f" the rows as dicts {saved_by('rows as mappings')}, the frozen heap"
+        f" {saved_by('heap not frozen')} (more in the server: sampled with py-spy under load"
+        " before the freeze, a fifth of its CPU was the garbage collector walking the"
+        " start-up heap), and the rest from statements built once with bound parameters (an"
+        " array parameter for PostgreSQL) and the page validated in one call."
     )
 
 

@@ -20,7 +20,8 @@ change to the generated code:
 
     python -m bench.remote.listcost --rounds 5 --pages 200   (DATABASE_URL in the env)
 
-Prints {way: median CPU ms per page}. Typed Any where the generated package is, as in
+Prints {way: [CPU ms per page, one per round]}: rounds interleave the ways, so the
+report compares ways round by round (paired). Typed Any where the generated package is, as in
 bench/remote/variants.py.
 """
 
@@ -32,7 +33,6 @@ import gc
 import importlib
 import json
 import os
-import statistics
 import time
 from collections import defaultdict
 from collections.abc import Awaitable, Callable
@@ -91,7 +91,7 @@ async def _rows_as_mappings(session: Any) -> list[dict[str, Any]]:
     return [{**user, "projects": projects[user["id"]]} for user in users]
 
 
-async def _measure(ways: dict[str, Way], rounds: int, per_round: int) -> dict[str, float]:
+async def _measure(ways: dict[str, Way], rounds: int, per_round: int) -> dict[str, list[float]]:
     for way in ways.values():  # warm every cache before timing anything
         for _ in range(20):
             await way.page()
@@ -107,10 +107,10 @@ async def _measure(ways: dict[str, Way], rounds: int, per_round: int) -> dict[st
             if not way.frozen_heap:  # as the lifespan left it
                 gc.collect()
                 gc.freeze()
-    return {name: statistics.median(values) for name, values in timings.items()}
+    return timings
 
 
-async def main(rounds: int, per_round: int) -> dict[str, float]:
+async def main(rounds: int, per_round: int) -> dict[str, list[float]]:
     settings = _generated("core.config").get_settings()
     app = _generated("main").create_app(settings)  # the server's heap: every module, route
     engine_module = _generated("db.engine")
