@@ -476,13 +476,16 @@ def _list_part(result: ThroughputResult, part: Callable[[dict[str, float]], floa
     return text
 
 
+def _way(way: str) -> Callable[[dict[str, float]], float]:
+    return lambda ways: ways[way]
+
+
+def _over_generated(way: str) -> Callable[[dict[str, float]], float]:
+    """What `way` costs more than generated (for a way without a change: what it saves)."""
+    return lambda ways: ways[way] - ways["generated"]
+
+
 def _list_parts(result: ThroughputResult) -> list[str]:
-    def alone(way: str) -> Callable[[dict[str, float]], float]:
-        return lambda ways: ways[way]
-
-    def against_generated(way: str) -> Callable[[dict[str, float]], float]:
-        return lambda ways: ways[way] - ways["generated"]
-
     return [
         "Where the CPU of one page goes, without HTTP (`bench/remote/listcost.py`): each way"
         f" runs in one process on the generated engine, in {len(_list_rounds(result))}"
@@ -495,8 +498,8 @@ def _list_parts(result: ThroughputResult) -> list[str]:
             [
                 [
                     f"{way}: {LIST_WAYS.get(way, '')}",
-                    _list_part(result, alone(way)),
-                    _list_part(result, against_generated(way)) if way != "generated" else MISSING,
+                    _list_part(result, _way(way)),
+                    _list_part(result, _over_generated(way)) if way != "generated" else MISSING,
                 ]
                 for way in result.list_cpu_ms
             ],
@@ -519,7 +522,7 @@ def _list_parts_note(result: ThroughputResult) -> str:
         return ways["generated"] - ways["no pre-ping"]
 
     def saved_by(way: str) -> str:
-        return _list_part(result, lambda ways: ways[way] - ways["generated"])
+        return _list_part(result, _over_generated(way))
 
     return (
         f"**Where ({BASELINE})'s CPU goes** at c={result.headline}: {_cpu_ms(result, BASELINE)}"

@@ -131,13 +131,15 @@ async def main(rounds: int, per_round: int) -> dict[str, list[float]]:
         max_size=1,
     )
 
-    def generated(sessionmaker: Any, *, validate: bool = True, listing: Any = None) -> Any:
+    async def generated_listing(session: Any) -> Any:
+        return await service.list_users(session, limit=LIMIT, offset=0)
+
+    def generated(
+        sessionmaker: Any, *, validate: bool = True, listing: Any = generated_listing
+    ) -> Any:
         async def page() -> object:
             async with session_scope(sessionmaker) as session:
-                if listing is None:
-                    users = await service.list_users(session, limit=LIMIT, offset=0)
-                else:
-                    users = await listing(session)
+                users = await listing(session)
             if not validate:
                 return users
             return page_schema.dump_json(page_schema.validate_python(users))
